@@ -1,0 +1,135 @@
+"""Allocations of data partitions to workers (boolean ``N x K`` matrices)."""
+
+import numpy as np
+
+from ._validation import (
+    check_load,
+    check_n_partitions,
+    check_n_workers,
+    check_probabilities,
+)
+
+__all__ = ["greedy_allocation", "cyclic_allocation", "round_robin_allocation"]
+
+
+def greedy_allocation(p, n_partitions, load, random_state=None):
+    """Heterogeneity-aware greedy allocation.
+
+    Workers are visited from the most reliable (largest
+    ``r_j = (1 - p_j) / p_j``; ``p = 0`` first, ``p = 1`` last, ties by
+    index). Each of a worker's ``load_j`` slots goes to the partition it does
+    not yet hold with the least reliability mass so far, ties broken by the
+    lowest partition index. The mass compares, in order: the number of
+    ``p = 0`` holders, the sum of ``r`` over the other holders, the number
+    of holders (so unheld partitions are always filled first).
+
+    Parameters
+    ----------
+    p : array-like of shape (n_workers,)
+        Straggling probabilities in ``[0, 1]``.
+    n_partitions : int
+        Number of partitions ``K``.
+    load : int or array-like of int of shape (n_workers,)
+        Partitions per worker, each in ``[1, K]``, summing to at least ``K``.
+    random_state : None
+        Unused: the greedy is deterministic. Accepted for API symmetry.
+
+    Returns
+    -------
+    allocation : ndarray of shape (n_workers, n_partitions), dtype bool
+    """
+    p = check_probabilities(p)
+    n_workers = p.shape[0]
+    n_partitions = check_n_partitions(n_partitions)
+    load = check_load(load, n_workers, n_partitions)
+    n_exact = p == 0
+    with np.errstate(divide="ignore"):
+        r = np.where(n_exact, 0.0, (1.0 - p) / p)
+    order = np.lexsort((np.arange(n_workers), -r, ~n_exact))
+    allocation = np.zeros((n_workers, n_partitions), dtype=bool)
+    mass = np.zeros((3, n_partitions))  # exact holders, finite r mass, holders
+    for j in order:
+        for _ in range(load[j]):
+            k = _least_mass(mass, allocation[j])
+            allocation[j, k] = True
+            mass[:, k] += (float(n_exact[j]), r[j], 1.0)
+    return allocation
+
+
+def _least_mass(mass, held):
+    """Index of the not-held partition with the lexicographically least mass."""
+    candidates = np.flatnonzero(~held)
+    keys = mass[:, candidates]
+    best = np.lexsort((candidates, keys[2], keys[1], keys[0]))[0]
+    return candidates[best]
+
+
+def cyclic_allocation(n_workers, n_partitions, load):
+    """Cyclic allocation: worker ``j`` holds ``s_j, s_j + 1, ..., s_j + load_j - 1``.
+
+    Parameters
+    ----------
+    n_workers : int
+        Number of workers ``N``.
+    n_partitions : int
+        Number of partitions ``K``.
+    load : int or array-like of int of shape (n_workers,)
+        Partitions per worker.
+
+    Returns
+    -------
+    allocation : ndarray of shape (n_workers, n_partitions), dtype bool
+        Start ``s_j = floor(j K / N)`` (``s_j = j`` when ``K == N``),
+        indices taken modulo ``K``.
+
+    Raises
+    ------
+    ValueError
+        If the load is invalid or leaves a partition unheld.
+    """
+    n_workers = check_n_workers(n_workers)
+    n_partitions = check_n_partitions(n_partitions)
+    load = check_load(load, n_workers, n_partitions)
+    allocation = np.zeros((n_workers, n_partitions), dtype=bool)
+    for j in range(n_workers):
+        start = (j * n_partitions) // n_workers
+        allocation[j, (start + np.arange(load[j])) % n_partitions] = True
+    _require_covered(allocation)
+    return allocation
+
+
+def round_robin_allocation(n_workers, n_partitions):
+    """One-holder-per-partition style allocation used by "full" and "ignore".
+
+    Parameters
+    ----------
+    n_workers : int
+        Number of workers ``N``.
+    n_partitions : int
+        Number of partitions ``K``.
+
+    Returns
+    -------
+    allocation : ndarray of shape (n_workers, n_partitions), dtype bool
+        If ``K >= N``, partition ``k`` is on worker ``k mod N`` (identity when
+        ``K == N``). If ``K < N``, the cyclic allocation with load 1: worker
+        ``j`` holds partition ``floor(j K / N)``, so every worker is busy and
+        each partition has ``N / K`` holders (up to rounding).
+    """
+    n_workers = check_n_workers(n_workers)
+    n_partitions = check_n_partitions(n_partitions)
+    if n_partitions < n_workers:
+        return cyclic_allocation(n_workers, n_partitions, 1)
+    allocation = np.zeros((n_workers, n_partitions), dtype=bool)
+    k = np.arange(n_partitions)
+    allocation[k % n_workers, k] = True
+    return allocation
+
+
+def _require_covered(allocation):
+    unheld = np.flatnonzero(~allocation.any(axis=0))
+    if unheld.size:
+        raise ValueError(
+            f"load: the allocation leaves partition(s) {unheld.tolist()} unheld; "
+            "increase the load."
+        )

@@ -1,0 +1,428 @@
+"""Gradient-code objects: allocation, coefficients, decoder, residual error."""
+
+import itertools
+
+import numpy as np
+
+from ._allocation import greedy_allocation, round_robin_allocation, cyclic_allocation
+from ._coefficients import PROXIES, optimal_coefficients, residual_error
+from ._song_choi import song_choi_coefficients
+from ._validation import (
+    check_alive,
+    check_allocation,
+    check_n_partitions,
+    check_n_workers,
+    check_probabilities,
+)
+
+__all__ = [
+    "CODE_NAMES",
+    "GradientCode",
+    "OptimalCode",
+    "SongChoiCode",
+    "FullCode",
+    "IgnoreCode",
+    "song_choi_code",
+    "make_code",
+]
+
+CODE_NAMES = ("optimal", "song_choi", "full", "ignore")
+
+#: Largest number of workers for which alive-dependent decoders are
+#: evaluated exactly by enumerating all ``2**N`` alive sets.
+MAX_ENUMERATE_WORKERS = 12
+#: Monte-Carlo draws (seeded) used above ``MAX_ENUMERATE_WORKERS``.
+N_MONTE_CARLO = 20000
+
+
+class GradientCode:
+    """A gradient code: who holds what, what they send, how the master decodes.
+
+    Worker ``j`` sends ``f_j = sum_k C[j, k] g_k``; the master's estimate is
+    ``sum_j w_j f_j`` with ``w = decode(alive)``. The base class decodes with
+    the alive indicator (fixed decoder, ``w_j = 1`` if alive else 0).
+
+    Parameters
+    ----------
+    allocation : array-like of bool of shape (n_workers, n_partitions)
+        ``allocation[j, k]`` is True when worker ``j`` holds partition ``k``.
+    coefficients : array-like of shape (n_workers, n_partitions)
+        Encoding coefficients, zero off the allocation.
+    straggler_probs : array-like of shape (n_workers,), default=None
+        Straggling probabilities the code was designed for.
+    name : str, default="custom"
+        Name of the code.
+
+    Attributes
+    ----------
+    name : str
+    allocation : ndarray of shape (n_workers, n_partitions), dtype bool
+    coefficients : ndarray of shape (n_workers, n_partitions)
+    straggler_probs : ndarray of shape (n_workers,) or None
+    """
+
+    #: True when the master waits for every worker (straggling costs time only).
+    waits_for_all = False
+
+    def __init__(self, allocation, coefficients, straggler_probs=None, name="custom"):
+        allocation = check_allocation(allocation)
+        coefficients = np.array(coefficients, dtype=np.float64)
+        if coefficients.shape != allocation.shape:
+            raise ValueError(
+                f"coefficients must have the shape of allocation {allocation.shape}, "
+                f"got {coefficients.shape}."
+            )
+        if not np.isfinite(coefficients).all():
+            raise ValueError("coefficients must be finite.")
+        if (coefficients[~allocation] != 0).any():
+            raise ValueError("coefficients must be zero off the allocation.")
+        if straggler_probs is not None:
+            straggler_probs = check_probabilities(straggler_probs, allocation.shape[0])
+            straggler_probs.flags.writeable = False
+        allocation = allocation.copy()
+        allocation.flags.writeable = False
+        coefficients.flags.writeable = False
+        self.name = str(name)
+        self.allocation = allocation
+        self.coefficients = coefficients
+        self.straggler_probs = straggler_probs
+
+    @property
+    def n_workers(self):
+        """Number of workers ``N``."""
+        return self.allocation.shape[0]
+
+    @property
+    def n_partitions(self):
+        """Number of partitions ``K``."""
+        return self.allocation.shape[1]
+
+    @property
+    def loads(self):
+        """Non-zero coefficients per worker, ndarray of shape (n_workers,)."""
+        return np.count_nonzero(self.coefficients, axis=1)
+
+    def decode(self, alive):
+        """Decoding weights for the workers that answered.
+
+        Parameters
+        ----------
+        alive : array-like of bool of shape (n_workers,)
+            True for workers that answered in time.
+
+        Returns
+        -------
+        weights : ndarray of shape (n_workers,)
+            Zero for workers not alive; the estimate is ``sum_j w_j f_j``.
+        """
+        return check_alive(alive, self.n_workers).astype(np.float64)
+
+    def partition_weights(self, alive):
+        """Effective weight of each partition gradient in the estimate.
+
+        Parameters
+        ----------
+        alive : array-like of bool of shape (n_workers,)
+            True for workers that answered in time.
+
+        Returns
+        -------
+        beta : ndarray of shape (n_partitions,)
+            ``decode(alive) @ coefficients``.
+        """
+        return self.decode(alive) @ self.coefficients
+
+    def residual_error(self, proxy="independent", p=None):
+        """Expected squared error ``E ||g_hat - g||^2`` under an error proxy.
+
+        Parameters
+        ----------
+        proxy : {"independent", "coherent"}, default="independent"
+            ``"independent"``: partition gradients form an orthonormal basis,
+            error ``E sum_k (beta_k - 1)^2``. ``"coherent"``: all partition
+            gradients are the same unit vector, error ``E (sum_k beta_k - K)^2``.
+        p : array-like of shape (n_workers,), default=None
+            Straggling probabilities; defaults to ``straggler_probs``.
+
+        Returns
+        -------
+        error : float
+            Closed form for the alive-indicator decoder (variance plus squared
+            bias, which is zero for unbiased codes).
+        """
+        _check_proxy(proxy)
+        p = self._resolve_p(p)
+        variance = residual_error(p, self.coefficients, proxy=proxy)
+        bias = (1.0 - p) @ self.coefficients - 1.0
+        bias2 = bias @ bias if proxy == "independent" else bias.sum() ** 2
+        return float(variance + bias2)
+
+    @property
+    def expected_residual_error(self):
+        """``residual_error("independent")`` at ``straggler_probs``."""
+        return self.residual_error("independent")
+
+    def _resolve_p(self, p):
+        if p is None:
+            if self.straggler_probs is None:
+                raise ValueError(
+                    "p: no straggling probabilities given and the code has no "
+                    "straggler_probs."
+                )
+            return np.asarray(self.straggler_probs, dtype=np.float64)
+        return check_probabilities(p, self.n_workers, name="p")
+
+    def __repr__(self):
+        return (
+            f"{type(self).__name__}(name={self.name!r}, n_workers={self.n_workers}, "
+            f"n_partitions={self.n_partitions}, loads={self.loads.tolist()})"
+        )
+
+
+def _check_proxy(proxy):
+    if proxy not in PROXIES:
+        raise ValueError(f"proxy must be one of {PROXIES}, got {proxy!r}.")
+
+
+def _equal_share(allocation):
+    """Coefficient ``1 / (number of holders)`` on the allocation."""
+    return allocation / allocation.sum(axis=0, keepdims=True)
+
+
+def _default_probs(straggler_probs, n_workers):
+    if straggler_probs is None:
+        return np.zeros(n_workers)
+    return check_probabilities(straggler_probs, n_workers)
+
+
+class OptimalCode(GradientCode):
+    """Greedy heterogeneity-aware allocation with optimal unbiased coefficients.
+
+    Parameters
+    ----------
+    straggler_probs : array-like of shape (n_workers,)
+        Straggling probabilities.
+    n_partitions : int, default=None
+        Number of partitions; defaults to ``n_workers``.
+    load : int or array-like of int, default=None
+        Partitions per worker; defaults to ``min(K, max(2, ceil(K / N)))``.
+    random_state : None
+        Unused (the greedy is deterministic).
+    """
+
+    def __init__(self, straggler_probs, n_partitions=None, load=None, random_state=None):
+        p = check_probabilities(straggler_probs)
+        n_partitions = p.shape[0] if n_partitions is None else check_n_partitions(n_partitions)
+        if load is None:
+            load = min(n_partitions, max(2, -(-n_partitions // p.shape[0])))
+        allocation = greedy_allocation(p, n_partitions, load, random_state=random_state)
+        coefficients = optimal_coefficients(p, allocation)
+        super().__init__(allocation, coefficients, p, name="optimal")
+
+
+class SongChoiCode(GradientCode):
+    """Song & Choi: loads proportional to reliability on a staircase support.
+
+    Parameters
+    ----------
+    straggler_probs : array-like of shape (n_workers,)
+        Straggling probabilities.
+    n_partitions : int, default=None
+        Number of partitions; defaults to ``n_workers``.
+
+    Notes
+    -----
+    Workers keep their index order along the staircase, as in the authors'
+    reference code. The allocation is the support of ``alpha``.
+    """
+
+    def __init__(self, straggler_probs, n_partitions=None):
+        p = check_probabilities(straggler_probs)
+        n_partitions = p.shape[0] if n_partitions is None else check_n_partitions(n_partitions)
+        coefficients = song_choi_coefficients(p, n_partitions)
+        super().__init__(coefficients > 0, coefficients, p, name="song_choi")
+
+
+def song_choi_code(straggler_probs, n_partitions=None):
+    """Build the Song & Choi code; see :class:`SongChoiCode`."""
+    return SongChoiCode(straggler_probs, n_partitions)
+
+
+class FullCode(GradientCode):
+    """Wait for every worker: exact gradient, slowest iteration.
+
+    Allocation: :func:`round_robin_allocation` (identity when ``K == N``),
+    or the cyclic allocation with ``load`` if given; coefficient
+    ``1 / (number of holders)``; decode is all ones.
+
+    Parameters
+    ----------
+    n_workers : int
+        Number of workers.
+    n_partitions : int, default=None
+        Number of partitions; defaults to ``n_workers``.
+    load : int or array-like of int, default=None
+        If given, use ``cyclic_allocation(n_workers, n_partitions, load)``.
+    straggler_probs : array-like of shape (n_workers,), default=None
+        Straggling probabilities (they only cost time).
+    """
+
+    waits_for_all = True
+    _name = "full"
+
+    def __init__(self, n_workers, n_partitions=None, load=None, straggler_probs=None):
+        n_workers = check_n_workers(n_workers)
+        n_partitions = n_workers if n_partitions is None else check_n_partitions(n_partitions)
+        if load is None:
+            allocation = round_robin_allocation(n_workers, n_partitions)
+        else:
+            allocation = cyclic_allocation(n_workers, n_partitions, load)
+        p = None if straggler_probs is None else check_probabilities(straggler_probs, n_workers)
+        super().__init__(allocation, _equal_share(allocation), p, name=self._name)
+
+    def decode(self, alive):
+        """All ones: the master waits for every worker.
+
+        Parameters
+        ----------
+        alive : array-like of bool of shape (n_workers,)
+            Validated, otherwise ignored.
+
+        Returns
+        -------
+        weights : ndarray of shape (n_workers,)
+        """
+        check_alive(alive, self.n_workers)
+        return np.ones(self.n_workers)
+
+    def residual_error(self, proxy="independent", p=None):
+        """Zero: the full gradient is always recovered (see base class)."""
+        _check_proxy(proxy)
+        if p is not None:
+            check_probabilities(p, self.n_workers, name="p")
+        return 0.0
+
+
+class IgnoreCode(FullCode):
+    """Drop stragglers and rescale by ``N / |alive|`` (biased if ``p`` varies).
+
+    Same allocation and coefficients as :class:`FullCode`; decode is
+    ``N / |alive|`` on alive workers, all zeros if nobody is alive.
+
+    Notes
+    -----
+    The residual error is computed exactly by enumerating the ``2**N`` alive
+    sets when ``N <= 12``, otherwise by a Monte-Carlo average over 20000
+    alive sets drawn with a fixed seed (0).
+    """
+
+    waits_for_all = False
+    _name = "ignore"
+
+    def decode(self, alive):
+        """``N / |alive|`` on alive workers, zero elsewhere.
+
+        Parameters
+        ----------
+        alive : array-like of bool of shape (n_workers,)
+            True for workers that answered in time.
+
+        Returns
+        -------
+        weights : ndarray of shape (n_workers,)
+        """
+        alive = check_alive(alive, self.n_workers)
+        return _ignore_weights(alive[None, :])[0]
+
+    def residual_error(self, proxy="independent", p=None):
+        """Exact (``N <= 12``) or seeded Monte-Carlo residual error; see base class."""
+        _check_proxy(proxy)
+        p = self._resolve_p(p)
+        alive, prob = _alive_sets(p)
+        beta = _ignore_weights(alive) @ self.coefficients
+        if proxy == "independent":
+            err = ((beta - 1.0) ** 2).sum(axis=1)
+        else:
+            err = (beta.sum(axis=1) - self.n_partitions) ** 2
+        return float(prob @ err)
+
+
+def _ignore_weights(alive):
+    """Rows of ``N / |alive|`` decoding weights for a (n_sets, N) alive matrix."""
+    n_alive = alive.sum(axis=1, keepdims=True)
+    scale = np.divide(alive.shape[1], n_alive, out=np.zeros(n_alive.shape), where=n_alive > 0)
+    return alive * scale
+
+
+def _alive_sets(p):
+    """Alive sets with their probabilities: all of them, or seeded samples."""
+    n = p.shape[0]
+    if n <= MAX_ENUMERATE_WORKERS:
+        alive = np.array(list(itertools.product((False, True), repeat=n)))
+        prob = np.prod(np.where(alive, 1.0 - p, p), axis=1)
+        return alive, prob
+    rng = np.random.default_rng(0)
+    alive = rng.random((N_MONTE_CARLO, n)) >= p
+    return alive, np.full(N_MONTE_CARLO, 1.0 / N_MONTE_CARLO)
+
+
+def make_code(
+    name,
+    n_workers,
+    n_partitions=None,
+    load=None,
+    straggler_probs=None,
+    random_state=None,
+):
+    """Build a gradient code by name.
+
+    Parameters
+    ----------
+    name : {"optimal", "song_choi", "full", "ignore"} or GradientCode
+        Code to build; an existing code is checked and returned as is.
+    n_workers : int
+        Number of workers ``N``.
+    n_partitions : int, default=None
+        Number of partitions ``K``; defaults to ``n_workers``.
+    load : int or array-like of int, default=None
+        Partitions per worker. None means the code's default:
+        ``min(K, max(2, ceil(K / N)))`` for "optimal", the round-robin
+        allocation for "full"/"ignore"; always ignored by "song_choi"
+        (loads follow reliability).
+    straggler_probs : array-like of shape (n_workers,), default=None
+        Straggling probabilities; None means nobody straggles.
+    random_state : None, int or Generator, default=None
+        Passed to randomised constructions (none of the current codes is).
+
+    Returns
+    -------
+    code : GradientCode
+    """
+    n_workers = check_n_workers(n_workers)
+    if n_partitions is not None:
+        n_partitions = check_n_partitions(n_partitions)
+    if isinstance(name, GradientCode):
+        return _check_code_shape(name, n_workers, n_partitions)
+    if name not in CODE_NAMES:
+        raise ValueError(f"code name must be one of {CODE_NAMES}, got {name!r}.")
+    K = n_workers if n_partitions is None else n_partitions
+    p = _default_probs(straggler_probs, n_workers)
+    if name == "optimal":
+        return OptimalCode(p, K, load, random_state=random_state)
+    if name == "song_choi":
+        return SongChoiCode(p, K)
+    cls = FullCode if name == "full" else IgnoreCode
+    return cls(n_workers, K, load, p)
+
+
+def _check_code_shape(code, n_workers, n_partitions):
+    if code.n_workers != n_workers:
+        raise ValueError(
+            f"code has n_workers={code.n_workers}, expected n_workers={n_workers}."
+        )
+    if n_partitions is not None and code.n_partitions != n_partitions:
+        raise ValueError(
+            f"code has n_partitions={code.n_partitions}, expected "
+            f"n_partitions={n_partitions}."
+        )
+    return code
