@@ -1,0 +1,85 @@
+"""Parameter documentation shared by the two estimators."""
+
+SGD_PARAMETERS = """
+    penalty : {"l2", "l1", "elasticnet"} or None, default="l2"
+        ``alpha * (l1_ratio * ||w||_1 + (1 - l1_ratio) / 2 * ||w||^2)``; the l1 part is
+        applied by a proximal (soft-thresholding) step.
+    alpha : float, default=0.0001
+        Regularisation strength.
+    l1_ratio : float, default=0.15
+        Elastic-net mixing, used when ``penalty="elasticnet"``.
+    fit_intercept : bool, default=True
+    max_iter : int, default=1000
+        Maximum number of gradient-descent iterations (one iteration reads every
+        partition once, like one SGD epoch).
+    tol : float or None, default=1e-6
+        Stop when the objective has not improved by ``tol`` for ``n_iter_no_change``
+        iterations; None runs ``max_iter`` iterations. Full-batch gradient descent
+        improves by less per iteration than SGD per epoch, hence a smaller default than
+        SGD's 1e-3.
+    shuffle : bool, default=True
+        Shuffle the samples before cutting them into partitions. False keeps contiguous
+        blocks of the data as given (non-iid partitions if the data are sorted).
+    verbose : int, default=0
+    epsilon : float, default=0.1
+        Width of the epsilon-insensitive losses and of the Huber loss's quadratic zone.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the shuffle, the allocation, the straggler draws and the validation split.
+    learning_rate : {"auto", "constant", "optimal", "invscaling", "adaptive"}, default="auto"
+        "auto" needs no tuning: ``1 / (L (1 + eps))`` with ``L`` the smoothness of the
+        objective and ``eps`` the decoded gradient's relative variance; under stragglers
+        with an inexact code, iterates are averaged (linearly weighted) once progress
+        stalls, which removes the noise floor a constant step leaves. Non-smooth losses use
+        ``1 / (L (1 + eps) + lambda t)`` (``lambda`` the l2 curvature) with averaging. The other schedules are SGD's
+        formulas with ``t`` counting iterations.
+    eta0 : float, default=0.01
+        Initial step of "constant", "invscaling" and "adaptive".
+    power_t : float
+        Exponent of "invscaling".
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the samples and stop when the validation score
+        has not improved by ``tol`` for ``n_iter_no_change`` iterations.
+    validation_fraction : float, default=0.1
+    n_iter_no_change : int, default=5
+    warm_start : bool, default=False
+        Start from the previous fit's coefficients.
+    average : bool or int, default=False
+        Return the uniform average of the iterates from iteration ``average`` on.""".strip("\n")
+
+CODING_PARAMETERS = """
+    n_workers : int, default=8
+        Number of workers.
+    n_partitions : int or None, default=None
+        Number of data partitions (default: ``n_workers``).
+    load : int, array-like of shape (n_workers,) or None, default=None
+        Partitions stored and processed by each worker; None: the code's default
+        (2 for "optimal").
+    code : str or skgc.coding.GradientCode, default="optimal"
+        The gradient code, by name (``skgc.coding.CODE_NAMES``) or as an object.
+    stragglers : None, float, array-like of shape (n_workers,) or StragglerModel, \
+default=None
+        Who straggles: None, nobody; a float, that probability for every worker; an array,
+        one probability per worker; or a model from ``skgc.stragglers``.
+    backend : {"simulated"}, default="simulated"
+        Where the workers run; "simulated" runs them in this process with a virtual
+        clock.
+    deadline : float or None, default=None
+        Seconds the master waits for the workers in an iteration (None: the straggler
+        model's default).""".strip("\n")
+
+FITTED_ATTRIBUTES = """
+    n_iter_ : int
+        Iterations run by the last fit.
+    t_ : int
+        ``n_iter_ * n_samples + 1``, as in SGD.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Defined only when X has string feature names.
+    history_ : dict of ndarray
+        One entry per iteration: "objective" (the master's estimate of the objective, NaN
+        when no worker answered), "n_alive" (workers that answered in time), "time"
+        (cumulative seconds; virtual in simulation) and "step".
+    code_ : skgc.coding.GradientCode
+        The code used.
+    stragglers_ : skgc.stragglers.StragglerModel
+        The straggler model used.""".strip("\n")

@@ -1,0 +1,184 @@
+"""CodedGradientRegressor: a drop-in for SGDRegressor trained by coded gradient descent."""
+
+import numpy as np
+from sklearn.base import RegressorMixin, _fit_context
+from sklearn.metrics import r2_score
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.validation import column_or_1d, validate_data
+
+from ._base import BaseCodedGradient
+from ._docstrings import CODING_PARAMETERS, FITTED_ATTRIBUTES, SGD_PARAMETERS
+from .objective import REGRESSION_LOSSES
+
+__all__ = ["CodedGradientRegressor"]
+
+
+class CodedGradientRegressor(RegressorMixin, BaseCodedGradient):
+    __doc__ = f"""Linear regression by gradient descent over a cluster with stragglers.
+
+    A drop-in for :class:`sklearn.linear_model.SGDRegressor`: the same parameters with the
+    same meaning, the same fitted attributes and methods. The gradient of each iteration is
+    computed by ``n_workers`` workers, each holding ``load`` of the ``n_partitions`` data
+    partitions and sending one coded combination of their gradients; the master decodes
+    whatever arrived before the deadline (see ``skgc.coding``). It minimises
+
+    ``sum_i s_i loss(y_i, x_i w + b) / sum_i s_i + penalty(w)``
+
+    with SGD's losses and penalties (``s`` the sample weights).
+
+    Parameters
+    ----------
+    loss : {{"squared_error", "huber", "epsilon_insensitive", \
+"squared_epsilon_insensitive"}}, default="squared_error"
+        The loss, as in ``SGDRegressor``.
+{SGD_PARAMETERS}
+{CODING_PARAMETERS}
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+    intercept_ : ndarray of shape (1,)
+{FITTED_ATTRIBUTES}
+
+    See Also
+    --------
+    CodedGradientClassifier : the classifier.
+    sklearn.linear_model.SGDRegressor : the estimator this one replaces.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from skgc import CodedGradientRegressor
+    >>> X, y = make_regression(n_samples=200, n_features=5, noise=1.0, random_state=0)
+    >>> reg = CodedGradientRegressor(stragglers=0.2, random_state=0).fit(X, y)
+    >>> round(reg.score(X, y), 3) > 0.99
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseCodedGradient._parameter_constraints,
+        "loss": [StrOptions(set(REGRESSION_LOSSES))],
+    }
+
+    def __init__(self, loss="squared_error", *, penalty="l2", alpha=0.0001, l1_ratio=0.15,
+                 fit_intercept=True, max_iter=1000, tol=1e-6, shuffle=True, verbose=0,
+                 epsilon=0.1, random_state=None, learning_rate="auto", eta0=0.01,
+                 power_t=0.25, early_stopping=False, validation_fraction=0.1,
+                 n_iter_no_change=5, warm_start=False, average=False, n_workers=8,
+                 n_partitions=None, load=None, code="optimal", stragglers=None,
+                 backend="simulated", deadline=None):
+        self.loss = loss
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.shuffle = shuffle
+        self.verbose = verbose
+        self.epsilon = epsilon
+        self.random_state = random_state
+        self.learning_rate = learning_rate
+        self.eta0 = eta0
+        self.power_t = power_t
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.warm_start = warm_start
+        self.average = average
+        self.n_workers = n_workers
+        self.n_partitions = n_partitions
+        self.load = load
+        self.code = code
+        self.stragglers = stragglers
+        self.backend = backend
+        self.deadline = deadline
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
+        """Fit the model by coded gradient descent.
+
+        Parameters
+        ----------
+        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        coef_init : ndarray of shape (n_features,), default=None
+            Initial coefficients (warm start).
+        intercept_init : ndarray of shape (1,), default=None
+            Initial intercept.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        return self._guarded(True, self._fit, X, y, sample_weight, coef_init, intercept_init,
+                             incremental=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Run one iteration of coded gradient descent on the given samples.
+
+        Parameters
+        ----------
+        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        first = not hasattr(self, "coef_")
+        return self._guarded(first, self._fit, X, y, sample_weight, None, None,
+                             incremental=True)
+
+    def _fit(self, X, y, sample_weight, coef_init, intercept_init, incremental):
+        reset = not (incremental and hasattr(self, "coef_"))
+        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32],
+                             order="C", y_numeric=True, multi_output=True, reset=reset)
+        y = column_or_1d(y, warn=True).astype(np.float64)
+        sample_weight = self._sample_weight(sample_weight, X)
+        return self._fit_arrays(X, y[:, None], sample_weight, coef_init, intercept_init,
+                                incremental=incremental)
+
+    def predict(self, X):
+        """Predict targets.
+
+        Parameters
+        ----------
+        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        return self._decision(X)[:, 0]
+
+    def _validation_split(self, Y):
+        from sklearn.model_selection import ShuffleSplit
+
+        split = ShuffleSplit(test_size=self.validation_fraction,
+                             random_state=self.random_state)
+        train, test = next(split.split(np.zeros((len(Y), 1))))
+        if len(test) < 2:
+            raise ValueError(
+                "early_stopping needs at least 2 validation samples; increase "
+                "validation_fraction or the number of samples."
+            )
+        return train, test
+
+    @staticmethod
+    def _validation_score(pred, Y, weight):
+        return r2_score(Y[:, 0], pred[:, 0], sample_weight=weight)
+
+    @staticmethod
+    def _coef_from_public(coef, n_features, n_outputs):
+        coef = np.asarray(coef, dtype=np.float64).reshape(-1)
+        if coef.shape != (n_features,):
+            raise ValueError(f"coef_init has shape {coef.shape}; expected ({n_features},).")
+        return coef[:, None].copy()
+
+    @staticmethod
+    def _public_coef(coef, intercept):
+        return coef[:, 0].copy(), np.atleast_1d(intercept).copy()

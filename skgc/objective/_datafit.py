@@ -1,0 +1,141 @@
+"""The data term of the objective, split into partitions."""
+
+import numpy as np
+from scipy.sparse.linalg import LinearOperator, eigsh
+from sklearn.utils import check_random_state
+
+__all__ = ["PartitionedData", "Datafit"]
+
+
+class PartitionedData:
+    """Samples reordered so that each partition is a contiguous block of rows.
+
+    Parameters
+    ----------
+    X : ndarray or CSR matrix of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_outputs)
+        Targets, one column per output (per class, one-versus-all, in classification).
+    sample_weight : ndarray of shape (n_samples,)
+    n_partitions : int
+    shuffle : bool, default=True
+        Shuffle the samples before cutting them into partitions (iid partitions). With
+        False, partitions are contiguous blocks of the data as given.
+    random_state : int, RandomState instance or None
+        Seeds the shuffle.
+
+    Attributes
+    ----------
+    bounds : ndarray of shape (n_partitions + 1,)
+        Partition ``k`` is rows ``bounds[k]:bounds[k + 1]`` of ``X``.
+    order : ndarray of shape (n_samples,)
+        Row ``i`` of ``X`` is row ``order[i]`` of the data as given.
+    """
+
+    def __init__(self, X, Y, sample_weight, n_partitions, shuffle=True, random_state=None):
+        n = X.shape[0]
+        if n_partitions > n:
+            raise ValueError(
+                f"n_partitions={n_partitions} is more than the number of samples "
+                f"({n} sample{'' if n == 1 else 's'}); use at most {n} partitions."
+            )
+        self.order = check_random_state(random_state).permutation(n) if shuffle else None
+        take = (lambda a: a[self.order]) if shuffle else (lambda a: a)
+        self.X, self.Y, self.sample_weight = take(X), take(Y), take(sample_weight)
+        self.bounds = np.linspace(0, n, n_partitions + 1).round().astype(int)
+        self.sizes = np.diff(self.bounds)
+        self.total_weight = float(self.sample_weight.sum())
+
+    @property
+    def n_partitions(self):
+        return len(self.sizes)
+
+    def partition(self, k):
+        """``(X_k, Y_k, sample_weight_k)`` of partition ``k``."""
+        rows = slice(self.bounds[k], self.bounds[k + 1])
+        return self.X[rows], self.Y[rows], self.sample_weight[rows]
+
+
+class Datafit:
+    """Weighted sums of a point-wise loss over a linear model ``X @ coef + intercept``.
+
+    Worker and master code only ever ask for *sums*: the value and gradient of
+    ``sum_i r_i l(y_i, x_i coef + intercept)`` for per-row weights ``r`` (the sample weight
+    times the coding weight of the row's partition).
+
+    Parameters
+    ----------
+    loss : skgc.objective.Loss
+    fit_intercept : bool
+    """
+
+    def __init__(self, loss, fit_intercept=True):
+        self.loss = loss
+        self.fit_intercept = fit_intercept
+
+    def predict(self, X, coef, intercept):
+        """Linear predictions, computed in ``X``'s precision."""
+        out = X @ coef.astype(X.dtype, copy=False)
+        return np.asarray(out, dtype=np.float64) + intercept
+
+    def sums(self, X, Y, row_weight, coef, intercept):
+        """Weighted loss sum and its gradient.
+
+        Parameters
+        ----------
+        X : ndarray or CSR matrix of shape (n_rows, n_features)
+        Y : ndarray of shape (n_rows, n_outputs)
+        row_weight : ndarray of shape (n_rows,)
+        coef : ndarray of shape (n_features, n_outputs)
+        intercept : ndarray of shape (n_outputs,)
+
+        Returns
+        -------
+        value : float
+        grad_coef : ndarray of shape (n_features, n_outputs)
+        grad_intercept : ndarray of shape (n_outputs,)
+        """
+        pred = self.predict(X, coef, intercept)
+        value = float(row_weight @ self.loss.value(Y, pred).sum(axis=1))
+        residual = self.loss.derivative(Y, pred) * row_weight[:, None]
+        grad_coef = np.asarray(X.T @ residual.astype(X.dtype, copy=False), dtype=np.float64)
+        grad_intercept = residual.sum(axis=0) if self.fit_intercept else np.zeros(Y.shape[1])
+        return value, grad_coef, grad_intercept
+
+    def smoothness(self, data, random_state=None, n_iter=30):
+        """Smoothness constant of the mean data term, ``sum_i s_i l_i / sum_i s_i``.
+
+        The loss's curvature times the largest eigenvalue of the weighted second-moment
+        matrix of ``[X, 1]`` (power iteration). For a non-smooth loss, the curvature is
+        taken as 1: the constant then scales the subgradient steps.
+        """
+        curvature = self.loss.smoothness or 1.0
+        return curvature * _top_eigenvalue(
+            data.X, data.sample_weight / data.total_weight, self.fit_intercept,
+            random_state, n_iter,
+        )
+
+
+def _top_eigenvalue(X, weight, with_ones, random_state, n_iter):
+    """Largest eigenvalue of ``Z^T diag(weight) Z`` with ``Z = [X, 1]`` (or ``X``), by Lanczos."""
+    n_features = X.shape[1]
+    size = n_features + 1
+
+    def matvec(v):
+        v = np.ravel(v)
+        z = np.asarray(X @ v[:-1].astype(X.dtype, copy=False), dtype=np.float64)
+        z = (z + (v[-1] if with_ones else 0.0)) * weight
+        out = np.empty(size)
+        out[:-1] = np.asarray(X.T @ z.astype(X.dtype, copy=False), dtype=np.float64)
+        out[-1] = z.sum() if with_ones else 0.0
+        return out
+
+    if size <= 3:  # ARPACK needs k < size; tiny problems are solved densely.
+        dense = np.column_stack([matvec(e) for e in np.eye(size)])
+        top = float(np.linalg.eigvalsh(dense)[-1])
+    else:
+        operator = LinearOperator((size, size), matvec=matvec, dtype=np.float64)
+        v0 = check_random_state(random_state).uniform(0.5, 1.0, size)
+        top = float(eigsh(operator, k=1, which="LA", v0=v0, tol=1e-3, maxiter=n_iter * size,
+                          return_eigenvectors=False)[0])
+    # A small margin covers the eigensolver's tolerance: the step 1/L then stays stable.
+    return max(top, 1e-12) * 1.01

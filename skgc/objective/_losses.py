@@ -1,0 +1,184 @@
+"""Point-wise losses of the SGD family.
+
+Every loss maps a target ``y`` and a prediction ``p`` (arrays of the same shape) to the
+element-wise loss and its derivative with respect to ``p``. Classification losses take
+targets in ``{-1, +1}``; multiclass problems use one column per class (one-versus-all),
+so all classes are trained in one joint problem with a matrix-valued gradient.
+"""
+
+import numpy as np
+from scipy.special import expit
+
+__all__ = ["Loss", "LOSSES", "REGRESSION_LOSSES", "CLASSIFICATION_LOSSES", "get_loss"]
+
+
+class Loss:
+    """A point-wise loss ``l(y, p)``.
+
+    Attributes
+    ----------
+    name : str
+        The scikit-learn name of the loss.
+    smoothness : float or None
+        An upper bound on ``d^2 l / dp^2`` (the loss is ``smoothness``-smooth in ``p``),
+        or None for a non-smooth loss.
+    """
+
+    name = None
+    smoothness = None
+
+    def value(self, y, p):
+        """Element-wise loss values."""
+        raise NotImplementedError
+
+    def derivative(self, y, p):
+        """Element-wise derivative ``d l / d p``."""
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class SquaredError(Loss):
+    """``(p - y)^2 / 2``."""
+
+    name, smoothness = "squared_error", 1.0
+
+    def value(self, y, p):
+        return 0.5 * (p - y) ** 2
+
+    def derivative(self, y, p):
+        return p - y
+
+
+class Huber(Loss):
+    """Quadratic within ``epsilon`` of the target, linear beyond."""
+
+    name, smoothness = "huber", 1.0
+
+    def __init__(self, epsilon=0.1):
+        self.epsilon = epsilon
+
+    def value(self, y, p):
+        r = np.abs(p - y)
+        return np.where(r <= self.epsilon, 0.5 * r**2, self.epsilon * (r - 0.5 * self.epsilon))
+
+    def derivative(self, y, p):
+        return np.clip(p - y, -self.epsilon, self.epsilon)
+
+
+class EpsilonInsensitive(Loss):
+    """``max(0, |y - p| - epsilon)`` (non-smooth)."""
+
+    name, smoothness = "epsilon_insensitive", None
+
+    def __init__(self, epsilon=0.1):
+        self.epsilon = epsilon
+
+    def value(self, y, p):
+        return np.maximum(np.abs(p - y) - self.epsilon, 0.0)
+
+    def derivative(self, y, p):
+        r = p - y
+        return np.sign(r) * (np.abs(r) > self.epsilon)
+
+
+class SquaredEpsilonInsensitive(Loss):
+    """``max(0, |y - p| - epsilon)^2``."""
+
+    name, smoothness = "squared_epsilon_insensitive", 2.0
+
+    def __init__(self, epsilon=0.1):
+        self.epsilon = epsilon
+
+    def value(self, y, p):
+        return np.maximum(np.abs(p - y) - self.epsilon, 0.0) ** 2
+
+    def derivative(self, y, p):
+        r = p - y
+        return 2.0 * np.sign(r) * np.maximum(np.abs(r) - self.epsilon, 0.0)
+
+
+class Hinge(Loss):
+    """``max(0, threshold - y p)``; ``threshold=0`` is the perceptron (non-smooth)."""
+
+    name, smoothness = "hinge", None
+
+    def __init__(self, threshold=1.0):
+        self.threshold = threshold
+
+    def value(self, y, p):
+        return np.maximum(self.threshold - y * p, 0.0)
+
+    def derivative(self, y, p):
+        return -y * (y * p <= self.threshold)
+
+
+class Perceptron(Hinge):
+    """``max(0, -y p)``."""
+
+    name = "perceptron"
+
+    def __init__(self):
+        super().__init__(threshold=0.0)
+
+
+class SquaredHinge(Loss):
+    """``max(0, 1 - y p)^2``."""
+
+    name, smoothness = "squared_hinge", 2.0
+
+    def value(self, y, p):
+        return np.maximum(1.0 - y * p, 0.0) ** 2
+
+    def derivative(self, y, p):
+        return -2.0 * y * np.maximum(1.0 - y * p, 0.0)
+
+
+class LogLoss(Loss):
+    """Logistic loss ``log(1 + exp(-y p))``."""
+
+    name, smoothness = "log_loss", 0.25
+
+    def value(self, y, p):
+        return np.logaddexp(0.0, -y * p)
+
+    def derivative(self, y, p):
+        return -y * expit(-y * p)
+
+
+class ModifiedHuber(Loss):
+    """Smoothed hinge: ``(1 - z)^2`` on ``[-1, 1]``, ``-4 z`` below, 0 above (``z = y p``)."""
+
+    name, smoothness = "modified_huber", 2.0
+
+    def value(self, y, p):
+        z = y * p
+        return np.where(z >= 1.0, 0.0, np.where(z >= -1.0, (1.0 - z) ** 2, -4.0 * z))
+
+    def derivative(self, y, p):
+        z = y * p
+        return y * np.where(z >= 1.0, 0.0, np.where(z >= -1.0, -2.0 * (1.0 - z), -4.0))
+
+
+REGRESSION_LOSSES = {
+    cls.name: cls for cls in (SquaredError, Huber, EpsilonInsensitive, SquaredEpsilonInsensitive)
+}
+CLASSIFICATION_LOSSES = {
+    cls.name: cls for cls in (Hinge, LogLoss, ModifiedHuber, SquaredHinge, Perceptron)
+}
+LOSSES = {**REGRESSION_LOSSES, **CLASSIFICATION_LOSSES}
+_TAKES_EPSILON = ("huber", "epsilon_insensitive", "squared_epsilon_insensitive")
+
+
+def get_loss(name, epsilon=0.1):
+    """Build the loss called ``name`` (``epsilon`` is used by the epsilon-losses).
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a known loss.
+    """
+    if name not in LOSSES:
+        raise ValueError(f"loss={name!r} is not supported; allowed values: {sorted(LOSSES)}.")
+    return LOSSES[name](epsilon) if name in _TAKES_EPSILON else LOSSES[name]()

@@ -1,0 +1,178 @@
+"""The coded gradient-descent loop.
+
+The solver only sees an *oracle* that returns an estimate of the mean data term and of its
+gradient at the current iterate; it knows nothing about workers, codes or stragglers.
+"""
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from ._averaging import IterateAverage
+from ._stopping import NoImprovement
+
+__all__ = ["GradientEstimate", "SolverResult", "coded_gradient_descent"]
+
+
+@dataclass
+class GradientEstimate:
+    """What an oracle returns for one iteration.
+
+    Attributes
+    ----------
+    value : float
+        Estimate of the mean data term.
+    grad_coef, grad_intercept : ndarray
+        Estimate of its gradient.
+    n_alive : int
+        Workers whose answer went into the estimate.
+    duration : float
+        Seconds the iteration took (virtual seconds in simulation).
+    """
+
+    value: float
+    grad_coef: np.ndarray
+    grad_intercept: np.ndarray
+    n_alive: int
+    duration: float
+
+
+@dataclass
+class SolverResult:
+    """Outcome of :func:`coded_gradient_descent`."""
+
+    coef: np.ndarray
+    intercept: np.ndarray
+    n_iter: int
+    converged: bool
+    history: dict = field(default_factory=dict)
+
+
+class _History:
+    """Per-iteration records, returned as a dict of 1-D arrays."""
+
+    def __init__(self):
+        self.rows = {"objective": [], "n_alive": [], "time": [], "step": []}
+        self.clock = 0.0
+
+    def append(self, objective, estimate, step):
+        self.clock += estimate.duration
+        for key, value in zip(self.rows, (objective, estimate.n_alive, self.clock, step)):
+            self.rows[key].append(value)
+
+    def as_arrays(self):
+        return {key: np.asarray(values) for key, values in self.rows.items()}
+
+
+def coded_gradient_descent(oracle, coef, intercept, penalty, schedule, *, max_iter, tol,
+                           n_iter_no_change, average=False, noisy=False,
+                           validation_score=None, t_start=0, verbose=0, callback=None):
+    """Minimise ``mean data term + penalty`` by (proximal) gradient descent on estimates.
+
+    Parameters
+    ----------
+    oracle : callable
+        ``oracle(coef, intercept) -> GradientEstimate``.
+    coef : ndarray of shape (n_features, n_outputs)
+        Initial coefficients (not modified).
+    intercept : ndarray of shape (n_outputs,)
+        Initial intercept (not modified).
+    penalty : skgc.objective.Penalty
+    schedule : StepSchedule
+    max_iter : int
+    tol : float or None
+        Stop when the objective (or the validation score) has not improved by ``tol`` for
+        ``n_iter_no_change`` iterations; None: run ``max_iter`` iterations.
+    n_iter_no_change : int
+    average : bool or int, default=False
+        SGD's ``average``: uniform average of the iterates from iteration ``average``
+        (``True``: from the first).
+    noisy : bool, default=False
+        The estimates are noisy (stragglers with an inexact code). With "auto" steps the
+        objective is then smoothed before the stall test, and the first stall starts a
+        linearly weighted average of the iterates that runs for as many iterations again.
+    validation_score : callable or None
+        ``validation_score(coef, intercept) -> float`` (higher is better), for early stopping.
+    t_start : int, default=0
+        Iterations done before (``partial_fit`` and ``warm_start`` continue the schedule).
+    verbose : int, default=0
+    callback : callable or None
+        ``callback(iteration, coef, intercept)`` after every iteration (the returned,
+        possibly averaged, iterate).
+
+    Returns
+    -------
+    SolverResult
+    """
+    coef, intercept = coef.copy(), intercept.copy()
+    averager = _make_averager(average, schedule)
+    stopper = NoImprovement(tol, n_iter_no_change, higher_is_better=validation_score is not None,
+                            smoothing=0.8 if noisy else 0.0)
+    history, extra_until, converged, iteration = _History(), None, False, 0
+    for iteration in range(1, max_iter + 1):
+        estimate = oracle(coef, intercept)
+        objective = estimate.value + penalty.value(coef)
+        step = schedule(t_start + iteration)
+        if estimate.n_alive > 0:
+            _check_finite(objective, t_start + iteration)
+            coef = penalty.prox(
+                coef - step * (estimate.grad_coef + penalty.smooth_gradient(coef)), step
+            )
+            intercept = intercept - step * estimate.grad_intercept
+        averager.update(iteration, coef, intercept)
+        history.append(objective if estimate.n_alive else np.nan, estimate, step)
+        if verbose:
+            _report(iteration, objective, estimate, step)
+        if callback is not None:
+            callback(iteration, *averager.current(coef, intercept))
+        if extra_until is not None:
+            if iteration >= extra_until:
+                converged = True
+                break
+            continue
+        if estimate.n_alive == 0:
+            continue
+        monitored = (validation_score(*averager.current(coef, intercept))
+                     if validation_score is not None else objective)
+        if not stopper.stalled(monitored) or schedule.on_stall():
+            continue
+        if noisy and schedule.learning_rate == "auto" and not averager.active:
+            averager = IterateAverage(iteration + 1, "linear")
+            extra_until = iteration + max(iteration, 2 * n_iter_no_change)
+            continue
+        converged = True
+        break
+    if not converged and tol is not None:
+        warnings.warn(
+            "Maximum number of iteration reached before convergence. Consider increasing "
+            "max_iter to improve the fit.", ConvergenceWarning,
+        )
+    coef, intercept = averager.current(coef, intercept)
+    return SolverResult(coef, intercept, iteration, converged, history.as_arrays())
+
+
+def _make_averager(average, schedule):
+    if average is not False and average is not None and average != 0:
+        return IterateAverage(1 if average is True else int(average), "uniform")
+    if schedule.averages_from_start:
+        return IterateAverage(1, "linear")
+    return IterateAverage(None)
+
+
+def _check_finite(objective, t):
+    if not np.isfinite(objective):
+        raise ValueError(
+            f"Floating-point under-/overflow occurred at iteration #{t}. Scaling input data "
+            "with StandardScaler or MinMaxScaler, or a smaller eta0 (or "
+            "learning_rate='auto'), might help."
+        )
+
+
+def _report(iteration, objective, estimate, step):
+    print(
+        f"-- Iteration {iteration}\nObjective: {objective:.6g}, workers answered: "
+        f"{estimate.n_alive}, step: {step:.4g}, time: {estimate.duration:.4g}s",
+        flush=True,
+    )

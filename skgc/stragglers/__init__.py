@@ -1,0 +1,6 @@
+"""Straggler models: who is slow in each iteration, seeded and reproducible."""
+
+from ._bernoulli import BernoulliStragglers, paper_model
+from ._base import StragglerModel, check_stragglers
+
+__all__ = ["StragglerModel", "BernoulliStragglers", "paper_model", "check_stragglers"]
