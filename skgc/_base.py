@@ -77,8 +77,10 @@ class BaseCodedGradient(BaseEstimator):
 
     def _build_code(self, n_samples, seed):
         """The straggler model and the code for this fit."""
-        n_partitions = self.n_workers if self.n_partitions is None else self.n_partitions
-        if n_partitions > n_samples:
+        n_partitions = self.n_partitions
+        if n_partitions is None:
+            n_partitions = min(self.n_workers, n_samples)
+        elif n_partitions > n_samples:
             raise ValueError(
                 f"n_partitions={n_partitions} is more than the number of samples "
                 f"({n_samples} sample{'' if n_samples == 1 else 's'}); use at most "

@@ -50,7 +50,8 @@ CODING_PARAMETERS = """
     n_workers : int, default=8
         Number of workers.
     n_partitions : int or None, default=None
-        Number of data partitions (default: ``n_workers``).
+        Number of data partitions (default: ``n_workers``, or the number of samples
+        if there are fewer).
     load : int, array-like of shape (n_workers,) or None, default=None
         Partitions stored and processed by each worker; None: the code's default
         (2 for "optimal").
@@ -78,7 +79,8 @@ FITTED_ATTRIBUTES = """
     history_ : dict of ndarray
         One entry per iteration: "objective" (the master's estimate of the objective, NaN
         when no worker answered), "n_alive" (workers that answered in time), "time"
-        (cumulative seconds; virtual in simulation) and "step".
+        (cumulative seconds; virtual in simulation), "step" and "fallback" (an exact code could
+        not decode the workers that answered and fell back to least squares).
     code_ : skgc.coding.GradientCode
         The code used.
     stragglers_ : skgc.stragglers.StragglerModel

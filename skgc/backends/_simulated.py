@@ -57,4 +57,4 @@ class SimulatedBackend(Backend):
                                                              intercept)
         scale = 1.0 / data.total_weight
         return GradientEstimate(value * scale, grad_coef * scale, grad_intercept * scale,
-                                int(alive.sum()), duration)
+                                int(alive.sum()), duration, self.code.falls_back(alive))

@@ -117,6 +117,10 @@ class GradientCode:
         """
         return check_alive(alive, self.n_workers).astype(np.float64)
 
+    def falls_back(self, alive):
+        """Whether decoding ``alive`` falls back to an approximation (exact codes only)."""
+        return False
+
     def partition_weights(self, alive):
         """Effective weight of each partition gradient in the estimate.
 

@@ -30,6 +30,8 @@ class GradientEstimate:
         Workers whose answer went into the estimate.
     duration : float
         Seconds the iteration took (virtual seconds in simulation).
+    fallback : bool
+        The code could not decode exactly and fell back to an approximate decoding.
     """
 
     value: float
@@ -37,6 +39,7 @@ class GradientEstimate:
     grad_intercept: np.ndarray
     n_alive: int
     duration: float
+    fallback: bool = False
 
 
 @dataclass
@@ -54,12 +57,13 @@ class _History:
     """Per-iteration records, returned as a dict of 1-D arrays."""
 
     def __init__(self):
-        self.rows = {"objective": [], "n_alive": [], "time": [], "step": []}
+        self.rows = {"objective": [], "n_alive": [], "time": [], "step": [], "fallback": []}
         self.clock = 0.0
 
     def append(self, objective, estimate, step):
         self.clock += estimate.duration
-        for key, value in zip(self.rows, (objective, estimate.n_alive, self.clock, step)):
+        values = (objective, estimate.n_alive, self.clock, step, estimate.fallback)
+        for key, value in zip(self.rows, values):
             self.rows[key].append(value)
 
     def as_arrays(self):
@@ -110,6 +114,9 @@ def coded_gradient_descent(oracle, coef, intercept, penalty, schedule, *, max_it
     averager = _make_averager(average, schedule)
     stopper = NoImprovement(tol, n_iter_no_change, higher_is_better=validation_score is not None,
                             smoothing=0.8 if noisy else 0.0)
+    # With noisy estimates, "auto" starts averaging at the first stall, even without tol.
+    switch = NoImprovement(0.0 if tol is None else tol, n_iter_no_change, smoothing=0.8) \
+        if noisy and schedule.learning_rate == "auto" and not averager.active else None
     history, extra_until, converged, iteration = _History(), None, False, 0
     for iteration in range(1, max_iter + 1):
         estimate = oracle(coef, intercept)
@@ -127,23 +134,23 @@ def coded_gradient_descent(oracle, coef, intercept, penalty, schedule, *, max_it
             _report(iteration, objective, estimate, step)
         if callback is not None:
             callback(iteration, *averager.current(coef, intercept))
+        if estimate.n_alive == 0:
+            continue
+        if switch is not None:
+            if switch.stalled(objective):
+                averager, switch = IterateAverage(iteration + 1, "linear"), None
+                extra_until = iteration + max(iteration, 2 * n_iter_no_change)
+            continue
         if extra_until is not None:
-            if iteration >= extra_until:
+            if tol is not None and iteration >= extra_until:
                 converged = True
                 break
             continue
-        if estimate.n_alive == 0:
-            continue
         monitored = (validation_score(*averager.current(coef, intercept))
                      if validation_score is not None else objective)
-        if not stopper.stalled(monitored) or schedule.on_stall():
-            continue
-        if noisy and schedule.learning_rate == "auto" and not averager.active:
-            averager = IterateAverage(iteration + 1, "linear")
-            extra_until = iteration + max(iteration, 2 * n_iter_no_change)
-            continue
-        converged = True
-        break
+        if stopper.stalled(monitored) and not schedule.on_stall():
+            converged = True
+            break
     if not converged and tol is not None:
         warnings.warn(
             "Maximum number of iteration reached before convergence. Consider increasing "

@@ -1,0 +1,27 @@
+"""Command line: ``skgc <command>`` or ``python -m skgc <command>``."""
+
+import argparse
+import importlib
+import sys
+
+# command -> module with ``add_arguments(parser)`` and ``run(args)``; modules are imported
+# only when their command runs.
+COMMANDS = {
+    "demo": ("skgc._demo", "train under the paper's stragglers and compare codes"),
+}
+
+
+def main(argv=None):
+    """Parse ``argv`` and run the chosen command; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="skgc", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, (module, help_text) in COMMANDS.items():
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(module=module)
+        importlib.import_module(module).add_arguments(sub)
+    args = parser.parse_args(argv)
+    return importlib.import_module(args.module).run(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
