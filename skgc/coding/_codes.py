@@ -66,6 +66,11 @@ class GradientCode:
 
     def __init__(self, allocation, coefficients, straggler_probs=None, name="custom"):
         allocation = check_allocation(allocation)
+        orphans = np.flatnonzero(~allocation.any(axis=0))
+        if len(orphans):
+            raise ValueError(
+                f"allocation: partition(s) {orphans.tolist()} are held by no worker."
+            )
         coefficients = np.array(coefficients, dtype=np.float64)
         if coefficients.shape != allocation.shape:
             raise ValueError(

@@ -32,6 +32,8 @@ class GradientEstimate:
         Seconds the iteration took (virtual seconds in simulation).
     fallback : bool
         The code could not decode exactly and fell back to an approximate decoding.
+    alive : ndarray of bool of shape (n_workers,) or None
+        Which workers' answers went into the estimate (None: not recorded).
     """
 
     value: float
@@ -40,6 +42,7 @@ class GradientEstimate:
     n_alive: int
     duration: float
     fallback: bool = False
+    alive: np.ndarray = None
 
 
 @dataclass
@@ -57,17 +60,25 @@ class _History:
     """Per-iteration records, returned as a dict of 1-D arrays."""
 
     def __init__(self):
-        self.rows = {"objective": [], "n_alive": [], "time": [], "step": [], "fallback": []}
+        self.rows = {"objective": [], "n_alive": [], "time": [], "step": [], "fallback": [],
+                     "alive": []}
         self.clock = 0.0
 
     def append(self, objective, estimate, step):
         self.clock += estimate.duration
-        values = (objective, estimate.n_alive, self.clock, step, estimate.fallback)
+        alive = -1 if estimate.alive is None else _bitmask(estimate.alive)
+        values = (objective, estimate.n_alive, self.clock, step, estimate.fallback, alive)
         for key, value in zip(self.rows, values):
             self.rows[key].append(value)
 
     def as_arrays(self):
         return {key: np.asarray(values) for key, values in self.rows.items()}
+
+
+def _bitmask(alive):
+    """Bit ``j`` set when worker ``j`` answered (beyond 63 workers the history's array holds
+    Python ints, dtype object)."""
+    return sum(1 << int(j) for j in np.flatnonzero(alive))
 
 
 def coded_gradient_descent(oracle, coef, intercept, penalty, schedule, *, max_iter, tol,

@@ -2,5 +2,7 @@
 
 from ._bernoulli import BernoulliStragglers, paper_model
 from ._base import StragglerModel, check_stragglers
+from ._delays import DelayModel, FixedDelays, Pareto, ShiftedExponential, TraceDelays
 
-__all__ = ["StragglerModel", "BernoulliStragglers", "paper_model", "check_stragglers"]
+__all__ = ["StragglerModel", "BernoulliStragglers", "paper_model", "check_stragglers",
+           "DelayModel", "FixedDelays", "ShiftedExponential", "Pareto", "TraceDelays"]

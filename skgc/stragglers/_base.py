@@ -44,6 +44,17 @@ class StragglerModel:
         """``p_j = P(T_j > deadline)`` for every worker (the model's deadline if None)."""
         raise NotImplementedError
 
+    def injected_delays(self, times, deadline):
+        """Seconds each worker really sleeps on a real backend, given drawn ``times``.
+
+        Delay models draw seconds, slept as they are; a model whose times are not seconds
+        (Bernoulli) overrides this.
+        """
+        return np.asarray(times, dtype=float)
+
+    def rewind(self):
+        """Start again from the first iteration (for models that replay a record)."""
+
     def resized(self, n_workers):
         """Check the model describes ``n_workers`` workers and return it."""
         if self.n_workers != n_workers:

@@ -14,7 +14,9 @@ class BernoulliStragglers(StragglerModel):
 
     A worker that does not straggle answers after ``time_per_iteration`` seconds; a straggler
     answers ``slowdown`` times later (``inf``: never). The default deadline sits between the
-    two, so that exactly the non-stragglers are in time.
+    two, so that exactly the non-stragglers are in time. On a real backend the times are not
+    slept: a worker that does not straggle answers as fast as it computes, a straggler sleeps
+    ``slowdown`` times the deadline.
 
     Parameters
     ----------
@@ -53,6 +55,10 @@ class BernoulliStragglers(StragglerModel):
         if deadline >= self.slowdown * self.time_per_iteration:
             return np.zeros(self.n_workers)
         return self.probs.copy()
+
+    def injected_delays(self, times, deadline):
+        straggles = np.asarray(times) > self.time_per_iteration
+        return np.where(straggles, self.slowdown * float(deadline), 0.0)
 
     def __repr__(self):
         return f"BernoulliStragglers(probs={np.array2string(self.probs, precision=3)})"
