@@ -8,6 +8,7 @@ import sys
 # only when their command runs.
 COMMANDS = {
     "demo": ("skgc._demo", "train under the paper's stragglers and compare codes"),
+    "codes": ("skgc._codes_cli", "load, residual error, bias and decoding cost of every code"),
 }
 
 

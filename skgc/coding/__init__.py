@@ -5,15 +5,39 @@ Pure numpy/scipy: this layer knows nothing about data, models or execution.
 
 from ._allocation import cyclic_allocation, greedy_allocation, round_robin_allocation
 from ._codes import (
+    ALLOCATIONS,
     CODE_NAMES,
     FullCode,
     GradientCode,
     IgnoreCode,
     OptimalCode,
     SongChoiCode,
+    default_load,
     make_code,
+    one_per_worker_allocation,
     song_choi_code,
 )
+from ._cyclic import CyclicCode, cyclic_null_space_matrix
+from ._expectation import AliveStatistics, alive_statistics
+from ._lstsq import (
+    DECODINGS,
+    IllConditionedDecodingWarning,
+    LstsqCode,
+    LstsqDecoder,
+    with_decoding,
+)
+from ._min_load import allocation_error, min_load_allocation
+from ._replicated import (
+    BgcCode,
+    GraphCode,
+    IgnoreUnbiasedCode,
+    SgcCode,
+    bernoulli_allocation,
+    replicated_allocation,
+    replication_weights,
+)
+from ._repetition import ErasureHeadCode, FrcCode, frc_groups, virtual_partition_map
+from ._report import CodeReport, code_report, compare_codes, format_reports
 from ._coefficients import PROXIES, optimal_coefficients, residual_error
 from ._song_choi import (
     northwest_corner,
@@ -29,6 +53,35 @@ from ._validation import (
 )
 
 __all__ = [
+    "ALLOCATIONS",
+    "DECODINGS",
+    "IllConditionedDecodingWarning",
+    "LstsqCode",
+    "LstsqDecoder",
+    "with_decoding",
+    "CyclicCode",
+    "FrcCode",
+    "ErasureHeadCode",
+    "SgcCode",
+    "BgcCode",
+    "GraphCode",
+    "IgnoreUnbiasedCode",
+    "cyclic_null_space_matrix",
+    "frc_groups",
+    "virtual_partition_map",
+    "replication_weights",
+    "replicated_allocation",
+    "bernoulli_allocation",
+    "min_load_allocation",
+    "allocation_error",
+    "default_load",
+    "one_per_worker_allocation",
+    "AliveStatistics",
+    "alive_statistics",
+    "CodeReport",
+    "code_report",
+    "compare_codes",
+    "format_reports",
     "CODE_NAMES",
     "PROXIES",
     "GradientCode",

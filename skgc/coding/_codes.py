@@ -5,6 +5,7 @@ import itertools
 import numpy as np
 
 from ._allocation import greedy_allocation, round_robin_allocation, cyclic_allocation
+from ._min_load import min_load_allocation
 from ._coefficients import PROXIES, optimal_coefficients, residual_error
 from ._song_choi import song_choi_coefficients
 from ._validation import (
@@ -26,7 +27,13 @@ __all__ = [
     "make_code",
 ]
 
-CODE_NAMES = ("optimal", "song_choi", "full", "ignore")
+#: Allocation strategies of :class:`OptimalCode`.
+ALLOCATIONS = ("greedy", "cyclic", "min_load")
+
+CODE_NAMES = (
+    "optimal", "song_choi", "full", "ignore", "ignore_unbiased", "frc", "cyclic",
+    "erasurehead", "sgc", "bgc", "graph",
+)
 
 #: Largest number of workers for which alive-dependent decoders are
 #: evaluated exactly by enumerating all ``2**N`` alive sets.
@@ -63,6 +70,10 @@ class GradientCode:
 
     #: True when the master waits for every worker (straggling costs time only).
     waits_for_all = False
+    #: "fixed" (weights do not depend on who answered beyond the alive mask) or "lstsq".
+    decoding = "fixed"
+    #: How the cost of one decoding grows.
+    decoding_cost = "O(N)"
 
     def __init__(self, allocation, coefficients, straggler_probs=None, name="custom"):
         allocation = check_allocation(allocation)
@@ -188,6 +199,13 @@ class GradientCode:
         )
 
 
+def one_per_worker_allocation(n_workers, n_partitions, load=None):
+    """:func:`round_robin_allocation`, or the cyclic one with ``load`` if given."""
+    if load is None:
+        return round_robin_allocation(n_workers, n_partitions)
+    return cyclic_allocation(n_workers, n_partitions, load)
+
+
 def _check_proxy(proxy):
     if proxy not in PROXIES:
         raise ValueError(f"proxy must be one of {PROXIES}, got {proxy!r}.")
@@ -215,18 +233,54 @@ class OptimalCode(GradientCode):
         Number of partitions; defaults to ``n_workers``.
     load : int or array-like of int, default=None
         Partitions per worker; defaults to ``min(K, max(2, ceil(K / N)))``.
+        Ignored by ``allocation="min_load"``.
     random_state : None
-        Unused (the greedy is deterministic).
+        Unused (every allocation strategy is deterministic).
+    allocation : {"greedy", "cyclic", "min_load"} or array-like of bool, default="greedy"
+        ``"greedy"``: :func:`greedy_allocation`; ``"cyclic"``:
+        :func:`cyclic_allocation`; ``"min_load"``: :func:`min_load_allocation`,
+        the smallest total load whose error reaches ``target_error`` (per-worker
+        loads differ); an ``(N, K)`` boolean array is used as given.
+    target_error : float, default=None
+        Independent-proxy error to reach; required by ``"min_load"`` only.
     """
 
-    def __init__(self, straggler_probs, n_partitions=None, load=None, random_state=None):
+    def __init__(self, straggler_probs, n_partitions=None, load=None, random_state=None,
+                 allocation="greedy", target_error=None):
         p = check_probabilities(straggler_probs)
         n_partitions = p.shape[0] if n_partitions is None else check_n_partitions(n_partitions)
         if load is None:
-            load = min(n_partitions, max(2, -(-n_partitions // p.shape[0])))
-        allocation = greedy_allocation(p, n_partitions, load, random_state=random_state)
+            load = default_load(p.shape[0], n_partitions)
+        allocation = _optimal_allocation(allocation, p, n_partitions, load, target_error)
         coefficients = optimal_coefficients(p, allocation)
         super().__init__(allocation, coefficients, p, name="optimal")
+
+
+def default_load(n_workers, n_partitions):
+    """Default partitions per worker, ``min(K, max(2, ceil(K / N)))``."""
+    return min(n_partitions, max(2, -(-n_partitions // n_workers)))
+
+
+def _optimal_allocation(strategy, p, n_partitions, load, target_error):
+    """The allocation of :class:`OptimalCode` for a strategy name or an array."""
+    if isinstance(strategy, str):
+        if strategy == "greedy":
+            return greedy_allocation(p, n_partitions, load)
+        if strategy == "cyclic":
+            return cyclic_allocation(p.shape[0], n_partitions, load)
+        if strategy == "min_load":
+            if target_error is None:
+                raise ValueError('target_error is required by allocation="min_load".')
+            return min_load_allocation(p, n_partitions, target_error)
+        raise ValueError(
+            f"allocation must be one of {ALLOCATIONS} or a boolean array, got {strategy!r}."
+        )
+    allocation = check_allocation(strategy)
+    if allocation.shape != (p.shape[0], n_partitions):
+        raise ValueError(
+            f"allocation must have shape {(p.shape[0], n_partitions)}, got {allocation.shape}."
+        )
+    return allocation
 
 
 class SongChoiCode(GradientCode):
@@ -282,10 +336,7 @@ class FullCode(GradientCode):
     def __init__(self, n_workers, n_partitions=None, load=None, straggler_probs=None):
         n_workers = check_n_workers(n_workers)
         n_partitions = n_workers if n_partitions is None else check_n_partitions(n_partitions)
-        if load is None:
-            allocation = round_robin_allocation(n_workers, n_partitions)
-        else:
-            allocation = cyclic_allocation(n_workers, n_partitions, load)
+        allocation = one_per_worker_allocation(n_workers, n_partitions, load)
         p = None if straggler_probs is None else check_probabilities(straggler_probs, n_workers)
         super().__init__(allocation, _equal_share(allocation), p, name=self._name)
 
@@ -363,16 +414,16 @@ def _ignore_weights(alive):
     return alive * scale
 
 
-def _alive_sets(p):
-    """Alive sets with their probabilities: all of them, or seeded samples."""
+def _alive_sets(p, n_draws=N_MONTE_CARLO, seed=0):
+    """Alive sets with their probabilities: all of them, or ``n_draws`` seeded samples."""
     n = p.shape[0]
     if n <= MAX_ENUMERATE_WORKERS:
         alive = np.array(list(itertools.product((False, True), repeat=n)))
         prob = np.prod(np.where(alive, 1.0 - p, p), axis=1)
         return alive, prob
-    rng = np.random.default_rng(0)
-    alive = rng.random((N_MONTE_CARLO, n)) >= p
-    return alive, np.full(N_MONTE_CARLO, 1.0 / N_MONTE_CARLO)
+    rng = np.random.default_rng(seed)
+    alive = rng.random((n_draws, n)) >= p
+    return alive, np.full(n_draws, 1.0 / n_draws)
 
 
 def make_code(
@@ -382,46 +433,71 @@ def make_code(
     load=None,
     straggler_probs=None,
     random_state=None,
+    *,
+    decoding=None,
+    allocation=None,
+    target_error=None,
 ):
     """Build a gradient code by name.
 
     Parameters
     ----------
-    name : {"optimal", "song_choi", "full", "ignore"} or GradientCode
-        Code to build; an existing code is checked and returned as is.
+    name : str or GradientCode
+        One of :data:`CODE_NAMES`; an existing code is checked and returned
+        (re-decoded if ``decoding`` is given).
     n_workers : int
         Number of workers ``N``.
     n_partitions : int, default=None
         Number of partitions ``K``; defaults to ``n_workers``.
     load : int or array-like of int, default=None
         Partitions per worker. None means the code's default:
-        ``min(K, max(2, ceil(K / N)))`` for "optimal", the round-robin
-        allocation for "full"/"ignore"; always ignored by "song_choi"
-        (loads follow reliability).
+        ``min(K, max(2, ceil(K / N)))`` for "optimal", "sgc", "bgc" and
+        "graph"; 2 (one straggler tolerated) for "frc", "cyclic" and
+        "erasurehead", where it is the replication ``s + 1``; the round-robin
+        allocation for "full", "ignore" and "ignore_unbiased"; always ignored
+        by "song_choi" (loads follow reliability).
     straggler_probs : array-like of shape (n_workers,), default=None
         Straggling probabilities; None means nobody straggles.
     random_state : None, int or Generator, default=None
-        Passed to randomised constructions (none of the current codes is).
+        Seeds the randomised constructions ("cyclic", "sgc", "bgc", "graph").
+    decoding : {"fixed", "lstsq"}, default=None
+        Override the code's own decoder (see :func:`with_decoding`).
+    allocation : {"greedy", "cyclic", "min_load"} or array-like, default=None
+        Allocation strategy of "optimal" ("greedy" if None).
+    target_error : float, default=None
+        Target independent-proxy error of ``allocation="min_load"``.
 
     Returns
     -------
     code : GradientCode
     """
+    from ._factory import build_code
+    from ._lstsq import with_decoding
+
     n_workers = check_n_workers(n_workers)
     if n_partitions is not None:
         n_partitions = check_n_partitions(n_partitions)
     if isinstance(name, GradientCode):
-        return _check_code_shape(name, n_workers, n_partitions)
+        return with_decoding(_check_code_shape(name, n_workers, n_partitions), decoding)
     if name not in CODE_NAMES:
         raise ValueError(f"code name must be one of {CODE_NAMES}, got {name!r}.")
+    if name != "optimal" and (allocation is not None or target_error is not None):
+        raise ValueError(
+            f"allocation and target_error apply to code='optimal' only, not {name!r}."
+        )
     K = n_workers if n_partitions is None else n_partitions
     p = _default_probs(straggler_probs, n_workers)
     if name == "optimal":
-        return OptimalCode(p, K, load, random_state=random_state)
-    if name == "song_choi":
-        return SongChoiCode(p, K)
-    cls = FullCode if name == "full" else IgnoreCode
-    return cls(n_workers, K, load, p)
+        code = OptimalCode(p, K, load, random_state=random_state,
+                           allocation="greedy" if allocation is None else allocation,
+                           target_error=target_error)
+    elif name == "song_choi":
+        code = SongChoiCode(p, K)
+    elif name in ("full", "ignore"):
+        code = (FullCode if name == "full" else IgnoreCode)(n_workers, K, load, p)
+    else:
+        code = build_code(name, n_workers, K, load, p, random_state)
+    return with_decoding(code, decoding)
 
 
 def _check_code_shape(code, n_workers, n_partitions):

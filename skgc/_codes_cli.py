@@ -1,0 +1,46 @@
+"""``skgc codes``: load, residual error, bias and decoding cost of every gradient code."""
+
+import numpy as np
+
+from .coding import CODE_NAMES, DECODINGS, compare_codes, format_reports
+from .stragglers import paper_model
+
+
+def add_arguments(parser):
+    parser.add_argument("--workers", type=int, default=10, help="number of workers N (10)")
+    parser.add_argument("--partitions", type=int, default=None,
+                        help="number of partitions K (default N)")
+    parser.add_argument("--load", type=int, default=None,
+                        help="partitions per worker (default: each code's own)")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--probs", type=float, nargs="+", default=None,
+                        help="straggling probabilities: one per worker, or one for all")
+    source.add_argument("--paper-model", action="store_true",
+                        help="p_j = exp(-mu_j (Z - 1)), mu_j ~ U(0.01, 2), Z = 1.1")
+    parser.add_argument("--decoding", choices=DECODINGS, default=None,
+                        help="decode every code this way (default: each code's own)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (0)")
+
+
+def _probs(args):
+    """``--probs`` broadcast to the workers, or the paper's model (the default)."""
+    if args.paper_model or args.probs is None:
+        return paper_model(args.workers, random_state=args.seed).probs
+    probs = np.asarray(args.probs, dtype=float)
+    if probs.size == 1:
+        return np.full(args.workers, probs[0])
+    if probs.size != args.workers:
+        raise SystemExit(f"skgc codes: error: --probs needs 1 or {args.workers} values, "
+                         f"got {probs.size}")
+    return probs
+
+
+def run(args):
+    probs = _probs(args)
+    reports = compare_codes(args.workers, args.partitions, args.load, probs, CODE_NAMES,
+                            args.decoding, args.seed)
+    print(f"{args.workers} workers, {args.partitions or args.workers} partitions; "
+          f"straggling probabilities {probs.min():.3f} .. {probs.max():.3f}\n")
+    print(format_reports(reports))
+    return 0
+

@@ -1,0 +1,178 @@
+"""Replication codes with heterogeneity-unaware weights: SGC, BGC, graph, ignore-unbiased.
+
+Each worker sends the plain sum of its partitions scaled by
+``1 / (n_k (1 - p))`` (``n_k`` the number of holders of partition ``k``):
+unbiased under the alive-indicator decoder when ``p`` is the true straggling
+probability. SGC, BGC and the graph code use one common ``p`` (the mean, as
+in their homogeneous analyses); "ignore_unbiased" uses each worker's own.
+
+* "sgc" (Bitar et al.): each partition on ``d`` workers, pair-wise balanced.
+* "bgc" (Charles et al.): worker ``j`` holds partition ``k`` with probability
+  ``load / K``; least-squares decoding by default.
+* "graph" (Glasgow & Wootters): a random ``d``-regular assignment with
+  least-squares ("optimal", pseudo-inverse) decoding.
+* "ignore_unbiased": one partition per worker, weights ``1 / (1 - p_j)``.
+"""
+
+import numpy as np
+
+from ._codes import GradientCode, default_load, one_per_worker_allocation
+from ._lstsq import LstsqCode
+from ._validation import check_load, check_probabilities
+
+__all__ = ["replication_weights", "replicated_allocation", "bernoulli_allocation",
+           "SgcCode", "BgcCode", "GraphCode", "IgnoreUnbiasedCode"]
+
+
+def replication_weights(allocation, p):
+    """``C[j, k] = 1 / (n_k (1 - p_j))`` on the allocation (``1 / n_k`` if ``p_j = 1``).
+
+    Parameters
+    ----------
+    allocation : ndarray of bool of shape (n_workers, n_partitions)
+    p : ndarray of shape (n_workers,)
+
+    Returns
+    -------
+    coefficients : ndarray of shape (n_workers, n_partitions)
+    """
+    share = allocation / allocation.sum(axis=0, keepdims=True)
+    return share / np.where(p < 1, 1.0 - p, 1.0)[:, None]
+
+
+def replicated_allocation(n_workers, n_partitions, replication, rng, pairwise=False):
+    """Each partition on ``d`` workers, loads as equal as possible.
+
+    Partition by partition, the ``d`` holders are picked one at a time among
+    the least loaded workers; with ``pairwise`` the next key is the number of
+    partitions already shared with the holders picked so far (a pair-wise
+    balanced design); remaining ties are broken at random.
+
+    Parameters
+    ----------
+    n_workers, n_partitions : int
+    replication : int
+        ``d`` in ``[1, N]``.
+    rng : numpy.random.Generator
+    pairwise : bool, default=False
+
+    Returns
+    -------
+    allocation : ndarray of shape (n_workers, n_partitions), dtype bool
+    """
+    allocation = np.zeros((n_workers, n_partitions), dtype=bool)
+    shared = np.zeros((n_workers, n_workers))
+    for k in range(n_partitions):
+        chosen = []
+        for _ in range(replication):
+            free = np.setdiff1d(np.arange(n_workers), chosen)
+            overlap = shared[np.ix_(chosen, free)].sum(axis=0) if pairwise else 0 * free
+            load = allocation[free].sum(axis=1)
+            chosen.append(free[np.lexsort((rng.random(free.size), overlap, load))[0]])
+        allocation[chosen, k] = True
+        shared[np.ix_(chosen, chosen)] += 1.0
+    return allocation
+
+
+def bernoulli_allocation(n_workers, n_partitions, probability, rng):
+    """Worker ``j`` holds partition ``k`` independently with ``probability``.
+
+    A partition nobody drew goes to one uniformly chosen worker, so every
+    partition is held.
+
+    Returns
+    -------
+    allocation : ndarray of shape (n_workers, n_partitions), dtype bool
+    """
+    allocation = rng.random((n_workers, n_partitions)) < probability
+    for k in np.flatnonzero(~allocation.any(axis=0)):
+        allocation[rng.integers(n_workers), k] = True
+    return allocation
+
+
+def _mean_load(load, n_workers, n_partitions):
+    if load is None:
+        return default_load(n_workers, n_partitions)
+    return float(check_load(load, n_workers, n_partitions).mean())
+
+
+def _replication(load, n_workers, n_partitions):
+    """``d = round(load N / K)`` in ``[1, N]``: the replication that gives ``load``."""
+    d = round(_mean_load(load, n_workers, n_partitions) * n_workers / n_partitions)
+    return int(min(n_workers, max(1, d)))
+
+
+def _homogeneous(p):
+    return np.full(p.shape[0], p.mean())
+
+
+class SgcCode(GradientCode):
+    """Stochastic gradient coding: ``d`` holders per partition, weight ``1 / (d (1 - mean p))``.
+
+    Parameters
+    ----------
+    straggler_probs : array-like of shape (n_workers,)
+    n_partitions : int
+    load : int or array-like, default=None
+        Mean load; ``d = round(load N / K)``.
+    random_state : None, int or Generator
+        Breaks ties of the pair-wise balanced design.
+    """
+
+    def __init__(self, straggler_probs, n_partitions, load=None, random_state=None):
+        p = check_probabilities(straggler_probs)
+        d = _replication(load, p.shape[0], n_partitions)
+        allocation = replicated_allocation(p.shape[0], n_partitions, d,
+                                           np.random.default_rng(random_state), pairwise=True)
+        super().__init__(allocation, replication_weights(allocation, _homogeneous(p)), p,
+                         name="sgc")
+
+
+class GraphCode(LstsqCode):
+    """Random ``d``-regular assignment with least-squares (optimal) decoding.
+
+    Parameters are those of :class:`SgcCode`; the coefficients (used by the
+    ``decoding="fixed"`` variant) are those of SGC.
+    """
+
+    def __init__(self, straggler_probs, n_partitions, load=None, random_state=None):
+        p = check_probabilities(straggler_probs)
+        d = _replication(load, p.shape[0], n_partitions)
+        allocation = replicated_allocation(p.shape[0], n_partitions, d,
+                                           np.random.default_rng(random_state))
+        super().__init__(allocation, replication_weights(allocation, _homogeneous(p)), p,
+                         name="graph")
+
+
+class BgcCode(LstsqCode):
+    """Bernoulli gradient code: holdings drawn with probability ``load / K``; least squares.
+
+    Parameters are those of :class:`SgcCode`.
+    """
+
+    def __init__(self, straggler_probs, n_partitions, load=None, random_state=None):
+        p = check_probabilities(straggler_probs)
+        probability = min(1.0, _mean_load(load, p.shape[0], n_partitions) / n_partitions)
+        allocation = bernoulli_allocation(p.shape[0], n_partitions, probability,
+                                          np.random.default_rng(random_state))
+        super().__init__(allocation, replication_weights(allocation, _homogeneous(p)), p,
+                         name="bgc")
+
+
+class IgnoreUnbiasedCode(GradientCode):
+    """Drop stragglers, weight the others by ``1 / (1 - p_j)``: unbiased, high variance.
+
+    Allocation of :class:`FullCode` (round robin, or cyclic with ``load``).
+
+    Parameters
+    ----------
+    straggler_probs : array-like of shape (n_workers,)
+    n_partitions : int
+    load : int or array-like, default=None
+    """
+
+    def __init__(self, straggler_probs, n_partitions, load=None):
+        p = check_probabilities(straggler_probs)
+        allocation = one_per_worker_allocation(p.shape[0], n_partitions, load)
+        super().__init__(allocation, replication_weights(allocation, p), p,
+                         name="ignore_unbiased")
