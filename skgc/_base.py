@@ -12,7 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from .backends import BACKENDS
+from .backends import BACKENDS, Backend, backend_class, make_backend
 from .coding import CODE_NAMES, GradientCode, make_code
 from .objective import Datafit, PartitionedData, Penalty, get_loss
 from .solver import SCHEDULES, StepSchedule, coded_gradient_descent
@@ -51,8 +51,8 @@ class BaseCodedGradient(BaseEstimator):
         "load": [Interval(Integral, 1, None, closed="left"), "array-like", None],
         "code": [StrOptions(set(CODE_NAMES)), GradientCode],
         "stragglers": [None, Interval(Real, 0, 1, closed="both"), "array-like", StragglerModel],
-        "backend": [StrOptions(set(BACKENDS))],
-        "deadline": [Interval(Real, 0, None, closed="neither"), None],
+        "backend": [StrOptions(set(BACKENDS)), Backend],
+        "deadline": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"}), None],
     }
 
     # -- building blocks -------------------------------------------------------------
@@ -87,7 +87,8 @@ class BaseCodedGradient(BaseEstimator):
                 f"{n_samples} partitions."
             )
         stragglers = check_stragglers(self.stragglers, self.n_workers)
-        probs = stragglers.straggler_probs(self.deadline)
+        probs = backend_class(self.backend).straggler_probs(
+            stragglers, None if self.deadline == "auto" else self.deadline)
         load = None if self.load is None else (
             self.load if np.isscalar(self.load) else np.asarray(self.load))
         code = make_code(self.code, self.n_workers, n_partitions, load=load,
@@ -142,7 +143,7 @@ class BaseCodedGradient(BaseEstimator):
         datafit = Datafit(loss, self.fit_intercept)
         schedule = self._schedule(loss, datafit, data, code, penalty, int(seeds[2]))
         noisy = (not code.waits_for_all) and code.residual_error("independent") > 1e-12
-        backend = BACKENDS[self.backend](stragglers, self.deadline, int(seeds[3]))
+        backend = make_backend(self.backend, stragglers, self.deadline, int(seeds[3]))
         with backend.start(data, datafit, code):
             result = coded_gradient_descent(
                 backend.gradient, coef, intercept, penalty, schedule, max_iter=max_iter,

@@ -61,12 +61,16 @@ CODING_PARAMETERS = """
 default=None
         Who straggles: None, nobody; a float, that probability for every worker; an array,
         one probability per worker; or a model from ``skgc.stragglers``.
-    backend : {"simulated"}, default="simulated"
-        Where the workers run; "simulated" runs them in this process with a virtual
-        clock.
-    deadline : float or None, default=None
-        Seconds the master waits for the workers in an iteration (None: the straggler
-        model's default).""".strip("\n")
+    backend : {"simulated", "threading", "loky", "dask"} or Backend, default="simulated"
+        Where the workers run: "simulated", in this process with a virtual clock;
+        "threading" or "loky", real threads or processes on this machine that sleep the
+        straggler model's delays, with a real deadline; "dask", the current
+        ``distributed.Client``. A ``skgc.backends`` object, such as
+        ``DaskBackend(client=client)``, sets options.
+    deadline : float, "auto" or None, default=None
+        Seconds the master waits for the workers in an iteration; None or "auto": the
+        straggler model's default (for delay models, from the fast workers' times), with
+        which the code's straggling probabilities ``P(T_j > deadline)`` are computed.""".strip("\n")
 
 FITTED_ATTRIBUTES = """
     n_iter_ : int
@@ -79,8 +83,10 @@ FITTED_ATTRIBUTES = """
     history_ : dict of ndarray
         One entry per iteration: "objective" (the master's estimate of the objective, NaN
         when no worker answered), "n_alive" (workers that answered in time), "time"
-        (cumulative seconds; virtual in simulation), "step" and "fallback" (an exact code could
-        not decode the workers that answered and fell back to least squares).
+        (cumulative seconds; virtual in simulation, wall-clock on real backends), "step",
+        "fallback" (an exact code could not decode the workers that answered and fell back
+        to least squares) and "alive" (who answered: bit ``j`` is set when worker ``j``
+        did; ``history_["alive"] >> j & 1``).
     code_ : skgc.coding.GradientCode
         The code used.
     stragglers_ : skgc.stragglers.StragglerModel

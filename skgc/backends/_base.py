@@ -1,6 +1,7 @@
 """What every execution backend provides to the master."""
 
 import numpy as np
+from sklearn.utils import check_random_state
 
 __all__ = ["Backend", "iteration_outcome"]
 
@@ -12,9 +13,62 @@ class Backend:
     ``gradient(coef, intercept)`` runs one iteration and returns a
     :class:`skgc.solver.GradientEstimate` of the mean data term; ``close()`` releases the
     workers. Backends are context managers.
+
+    An estimator builds one backend per fit: from a name, ``BACKENDS[name](stragglers,
+    deadline, random_state)``; from a backend object (``backend=DaskBackend(client=c)``),
+    ``backend.bind(stragglers, deadline, random_state)``, a fresh copy with the object's
+    options.
+
+    Parameters
+    ----------
+    stragglers : skgc.stragglers.StragglerModel or None
+        Who is slow (None: nobody; fixed at ``start``).
+    deadline : float, "auto" or None
+        Seconds the master waits; None or "auto": the model's default deadline.
+    random_state : int, RandomState instance or None
+        Seeds the straggler draws.
     """
 
     name = None
+    #: Keyword-only constructor options that :meth:`bind` carries over.
+    _options = ()
+    _draws_per_batch = 256
+
+    def __init__(self, stragglers=None, deadline=None, random_state=None):
+        self.stragglers = stragglers
+        self.deadline = deadline
+        if stragglers is not None:
+            self.deadline = _resolve_deadline(stragglers, deadline)
+        seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+        self._rng = np.random.default_rng(seed)
+        self._times = np.empty((0, 0))
+
+    @classmethod
+    def straggler_probs(cls, stragglers, deadline):
+        """The ``p_j`` a code for this backend is designed for (deadline None: default)."""
+        return stragglers.straggler_probs(deadline)
+
+    def bind(self, stragglers, deadline, random_state):
+        """A fresh backend for one fit, with this object's options."""
+        options = {name: getattr(self, name) for name in self._options}
+        return type(self)(stragglers, deadline, random_state, **options)
+
+    def _begin(self, code):
+        """Fix the straggler model and the deadline for a fit of ``code``."""
+        if self.stragglers is None:
+            from ..stragglers import check_stragglers
+
+            self.stragglers = check_stragglers(None, code.n_workers)
+            self.deadline = _resolve_deadline(self.stragglers, self.deadline)
+        self.stragglers.resized(code.n_workers).rewind()
+        self._times = np.empty((0, code.n_workers))
+
+    def _next_times(self):
+        """This iteration's response times (drawn in batches from the model)."""
+        if not len(self._times):
+            self._times = self.stragglers.sample(self._rng, self._draws_per_batch)
+        times, self._times = self._times[0], self._times[1:]
+        return times
 
     def start(self, data, datafit, code):
         raise NotImplementedError
@@ -30,6 +84,12 @@ class Backend:
 
     def __exit__(self, *exc_info):
         self.close()
+
+
+def _resolve_deadline(stragglers, deadline):
+    if deadline is None or (isinstance(deadline, str) and deadline == "auto"):
+        return float(stragglers.default_deadline())
+    return float(deadline)
 
 
 def iteration_outcome(times, deadline, waits_for_all):

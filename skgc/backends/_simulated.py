@@ -1,7 +1,6 @@
 """In-process simulation of the cluster, with a virtual clock."""
 
 import numpy as np
-from sklearn.utils import check_random_state
 
 from ..solver import GradientEstimate
 from ._base import Backend, iteration_outcome
@@ -19,33 +18,20 @@ class SimulatedBackend(Backend):
 
     Parameters
     ----------
-    stragglers : skgc.stragglers.StragglerModel
-    deadline : float or None
-        Virtual seconds the master waits; None: the model's default deadline.
+    stragglers : skgc.stragglers.StragglerModel or None
+    deadline : float, "auto" or None
+        Virtual seconds the master waits; None or "auto": the model's default deadline.
     random_state : int, RandomState instance or None
         Seeds the straggler draws.
     """
 
     name = "simulated"
-    _draws_per_batch = 256
-
-    def __init__(self, stragglers, deadline=None, random_state=None):
-        self.stragglers = stragglers
-        self.deadline = stragglers.default_deadline() if deadline is None else deadline
-        seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
-        self._rng = np.random.default_rng(seed)
-        self._times = np.empty((0, stragglers.n_workers))
 
     def start(self, data, datafit, code):
+        self._begin(code)
         self.data, self.datafit, self.code = data, datafit, code
         self._partition_of_row = np.repeat(np.arange(data.n_partitions), data.sizes)
         return self
-
-    def _next_times(self):
-        if not len(self._times):
-            self._times = self.stragglers.sample(self._rng, self._draws_per_batch)
-        times, self._times = self._times[0], self._times[1:]
-        return times
 
     def gradient(self, coef, intercept):
         alive, duration = iteration_outcome(self._next_times(), self.deadline,
@@ -57,4 +43,4 @@ class SimulatedBackend(Backend):
                                                              intercept)
         scale = 1.0 / data.total_weight
         return GradientEstimate(value * scale, grad_coef * scale, grad_intercept * scale,
-                                int(alive.sum()), duration, self.code.falls_back(alive))
+                                int(alive.sum()), duration, self.code.falls_back(alive), alive)

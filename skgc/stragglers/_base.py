@@ -52,6 +52,10 @@ class StragglerModel:
         """
         return np.asarray(times, dtype=float)
 
+    def injected_straggler_probs(self, deadline=None):
+        """``P(T_j > deadline)`` on a real backend, where :meth:`injected_delays` are slept."""
+        return self.straggler_probs(deadline)
+
     def rewind(self):
         """Start again from the first iteration (for models that replay a record)."""
 

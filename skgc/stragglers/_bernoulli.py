@@ -60,6 +60,9 @@ class BernoulliStragglers(StragglerModel):
         straggles = np.asarray(times) > self.time_per_iteration
         return np.where(straggles, self.slowdown * float(deadline), 0.0)
 
+    def injected_straggler_probs(self, deadline=None):
+        return self.probs.copy()
+
     def __repr__(self):
         return f"BernoulliStragglers(probs={np.array2string(self.probs, precision=3)})"
 

@@ -1,0 +1,157 @@
+"""Workers on a Dask ``distributed`` cluster (one machine or many)."""
+
+import pickle
+import time
+import uuid
+
+import numpy as np
+
+from ._live import LiveBackend
+from ._worker import WorkerShard
+
+__all__ = ["DaskBackend"]
+
+
+def _message(shard, coef, intercept, delay):
+    """A Dask task: sleep the injected delay unless cancelled, then compute ``f_j``."""
+    if delay > 0:
+        from distributed import get_worker
+        from distributed.worker import thread_state
+
+        worker, key = get_worker(), thread_state.key
+        end = time.monotonic() + delay
+        while time.monotonic() < end:
+            task = worker.state.tasks.get(key)
+            if task is None or task.state != "executing":
+                return None  # cancelled: the master has moved on
+            time.sleep(min(0.005, max(end - time.monotonic(), 0.0)))
+    return shard.message(coef, intercept)
+
+
+class DaskBackend(LiveBackend):
+    """Workers on a Dask cluster, through a ``distributed.Client``.
+
+    Logical worker ``j`` lives on Dask worker ``j mod n`` (in address order). At ``start``
+    its partitions (with its coding coefficients) are scattered to that worker once; an
+    iteration submits one task per logical worker pinned to its Dask worker, carrying only
+    ``coef``, ``intercept`` and the injected delay, waits until the deadline, and cancels
+    the tasks still running (a cancelled task stops sleeping). A worker that left the
+    cluster is a straggler; its partitions are scattered again to a worker still there.
+    skgc must be importable on the Dask workers. See :class:`LiveBackend`.
+
+    Pass it as the estimators' ``backend`` parameter: ``backend="dask"`` uses the current
+    client (``distributed.get_client()``), ``backend=DaskBackend(client=client)`` a given
+    one.
+
+    Parameters
+    ----------
+    stragglers, deadline, random_state
+        As for every backend (set by the estimator through :meth:`bind`).
+    client : distributed.Client or None, default=None
+        None: the current client.
+    """
+
+    name = "dask"
+    _options = ("client",)
+    _recheck_seconds = 1.0
+
+    def __init__(self, stragglers=None, deadline=None, random_state=None, *, client=None):
+        super().__init__(stragglers, deadline, random_state)
+        self.client = client
+
+    def __deepcopy__(self, memo):  # sklearn's clone deep-copies parameters: share the client
+        return type(self)(self.stragglers, self.deadline, None, client=self.client)
+
+    def __reduce__(self):  # a client does not travel; the copy uses the current client there
+        return (type(self), (self.stragglers, self.deadline))
+
+    def _launch(self, data, datafit, code):
+        client = self.client
+        if client is None:
+            try:
+                from distributed import get_client
+            except ImportError as exc:
+                raise ImportError(
+                    'backend="dask" needs dask.distributed: pip install "skgc[dask]".'
+                ) from exc
+            try:
+                client = get_client()
+            except ValueError:
+                raise ValueError(
+                    'backend="dask" found no Dask client: create one first '
+                    "(distributed.Client(address)) or pass "
+                    "backend=skgc.backends.DaskBackend(client=client)."
+                ) from None
+        self._client = client
+        self._token = uuid.uuid4().hex[:12]
+        self._futures, self._misses, self._checked = {}, np.zeros(code.n_workers, int), 0.0
+        addresses = self._addresses()
+        if not addresses:
+            raise RuntimeError("the Dask cluster has no workers.")
+        self._shards = [WorkerShard.from_arrays(datafit, data.X, data.Y, data.sample_weight,
+                                                data.bounds, code.coefficients[j])
+                        for j in range(code.n_workers)]
+        self._where = [addresses[j % len(addresses)] for j in range(code.n_workers)]
+        self._placed = [self._place(j) for j in range(code.n_workers)]
+
+    def _addresses(self):
+        return sorted(self._client.scheduler_info()["workers"])
+
+    def _place(self, j):
+        return self._client.scatter(self._shards[j], workers=[self._where[j]], hash=False)
+
+    def _post(self, tag, coef, intercept, delays):
+        self.bytes_sent += len(pickle.dumps((coef, intercept, 0.0))) * len(delays)
+        self._futures = {
+            self._client.submit(_message, self._placed[j], coef, intercept, float(delay),
+                                key=f"skgc-{self._token}-{tag}-{j}", workers=[self._where[j]],
+                                allow_other_workers=False, pure=False): j
+            for j, delay in enumerate(delays)
+        }
+
+    def _collect(self, tag, timeout):
+        from distributed import wait
+
+        try:
+            done, _ = wait(list(self._futures), timeout=timeout, return_when="FIRST_COMPLETED")
+        except TimeoutError:
+            return []
+        events = []
+        for future in done:
+            j = self._futures.pop(future)
+            message = future.result() if future.status == "finished" else None
+            if message is not None:
+                self.bytes_received += len(pickle.dumps(message))
+            events.append((j, message))
+        return events
+
+    def _settle(self, tag, alive):
+        late = list(self._futures)
+        if late:
+            self._client.cancel(late)
+        self._futures = {}
+        self._misses = np.where(alive, 0, self._misses + 1)
+        now = time.monotonic()
+        if (self._misses >= 2).any() and now - self._checked > self._recheck_seconds:
+            self._checked = now
+            self._replace_lost()
+
+    def _replace_lost(self):
+        """Scatter again the partitions of workers that left the cluster."""
+        addresses = self._addresses()
+        if not addresses:
+            return
+        for j, address in enumerate(self._where):
+            if address not in addresses:
+                self._where[j] = addresses[j % len(addresses)]
+                self._placed[j] = self._place(j)
+                self.n_replaced += 1
+
+    def _shutdown(self):
+        client = getattr(self, "_client", None)
+        if client is None:
+            return
+        pending = list(getattr(self, "_futures", ())) + list(getattr(self, "_placed", ()))
+        if pending and client.status == "running":
+            client.cancel(pending)
+        self._futures, self._placed, self._shards, self._client = {}, [], [], None

@@ -1,0 +1,113 @@
+"""The master's side of an iteration on workers that really run."""
+
+import time
+
+import numpy as np
+
+from ..solver import GradientEstimate
+from ._base import Backend
+
+__all__ = ["LiveBackend"]
+
+
+class LiveBackend(Backend):
+    """Common master loop of the real backends.
+
+    Per iteration, every worker receives ``(tag, coef, intercept, delay)`` and answers
+    ``f_j``; the master waits until the deadline, until every worker answered or, for codes
+    that say the alive set is decodable (a ``decodable(alive)`` method), until it is; then
+    it decodes with ``code.decode(alive)``. Answers carry the iteration tag: a late answer
+    is dropped, never mixed into a later iteration. A failed or lost worker is a
+    straggler. A code that waits for all (``"full"``) waits at most ``patience`` seconds,
+    then decodes what arrived and reports a fallback.
+
+    Subclasses implement ``_launch(data, datafit, code)``, ``_post(tag, coef, intercept,
+    delays)``, ``_collect(tag, timeout) -> [(j, message or None)]``, ``_settle(tag, alive)``
+    and ``_shutdown()``.
+
+    Attributes
+    ----------
+    bytes_sent, bytes_received : int
+        Bytes the master shipped to and received from the workers since ``start``.
+    n_replaced : int
+        Workers replaced after a crash or loss since ``start``.
+    """
+
+    patience = 60.0
+
+    @classmethod
+    def straggler_probs(cls, stragglers, deadline):
+        return stragglers.injected_straggler_probs(deadline)
+
+    def start(self, data, datafit, code):
+        self._begin(code)
+        self.data, self.datafit, self.code = data, datafit, code
+        self._tag = 0
+        self.bytes_sent = self.bytes_received = self.n_replaced = 0
+        try:
+            self._launch(data, datafit, code)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def gradient(self, coef, intercept):
+        code = self.code
+        self._tag += 1
+        tag = self._tag
+        delays = self.stragglers.injected_delays(self._next_times(), self.deadline)
+        start = time.perf_counter()
+        self._post(tag, coef, intercept, delays)
+        limit = start + (self.patience if code.waits_for_all else self.deadline)
+        answers = {}
+        decodable = getattr(code, "decodable", None)
+        while len(answers) < code.n_workers:
+            remaining = limit - time.perf_counter()
+            if remaining <= 0:
+                break
+            for j, message in self._collect(tag, remaining):
+                answers[j] = message
+            if decodable is not None and not code.waits_for_all and \
+                    decodable(self._alive(answers)):
+                break
+        alive = self._alive(answers)
+        self._settle(tag, alive)
+        weights = code.decode(alive)
+        value, grad_coef, grad_intercept = 0.0, np.zeros(coef.shape), np.zeros(intercept.shape)
+        for j in np.flatnonzero(alive):
+            if weights[j] != 0.0:
+                v, gc, gi = answers[j]
+                value += weights[j] * v
+                grad_coef += weights[j] * gc
+                grad_intercept += weights[j] * gi
+        scale = 1.0 / self.data.total_weight
+        fallback = code.falls_back(alive) or (code.waits_for_all and not alive.all())
+        return GradientEstimate(value * scale, grad_coef * scale, grad_intercept * scale,
+                                int(alive.sum()), time.perf_counter() - start, bool(fallback),
+                                alive)
+
+    def _alive(self, answers):
+        alive = np.zeros(self.code.n_workers, dtype=bool)
+        alive[[j for j, message in answers.items() if message is not None]] = True
+        return alive
+
+    def close(self):
+        """Stop every worker and release the data; safe to call more than once."""
+        self._shutdown()
+
+    # -- what a real backend provides -------------------------------------------------
+
+    def _launch(self, data, datafit, code):
+        raise NotImplementedError
+
+    def _post(self, tag, coef, intercept, delays):
+        raise NotImplementedError
+
+    def _collect(self, tag, timeout):
+        raise NotImplementedError
+
+    def _settle(self, tag, alive):
+        """After the iteration: cancel late work, replace lost workers."""
+
+    def _shutdown(self):
+        raise NotImplementedError

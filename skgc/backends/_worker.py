@@ -1,0 +1,113 @@
+"""What a real worker runs: hold its partitions, sleep its injected delay, send f_j.
+
+Kept light (numpy only at import) so that worker processes start fast.
+"""
+
+import pickle
+import queue
+import signal
+import threading
+
+import numpy as np
+
+__all__ = ["WorkerShard", "serve", "process_main"]
+
+_NOTHING = object()
+
+
+class WorkerShard:
+    """The partitions worker ``j`` holds, with its coding coefficients folded in.
+
+    ``message(coef, intercept)`` is ``f_j = sum_k C[j, k] g_k`` (the value and gradient sums
+    of partition ``k`` with row weights ``sample_weight * C[j, k]``), computed with
+    :meth:`skgc.objective.Datafit.sums`.
+    """
+
+    def __init__(self, datafit, blocks):
+        self.datafit = datafit
+        self.blocks = blocks  # [(X_k, Y_k, row_weight_k), ...]
+
+    @classmethod
+    def from_arrays(cls, datafit, X, Y, sample_weight, bounds, coefficients_row):
+        blocks = []
+        for k in np.flatnonzero(coefficients_row):
+            rows = slice(int(bounds[k]), int(bounds[k + 1]))
+            blocks.append((X[rows], Y[rows],
+                           np.asarray(sample_weight[rows], dtype=np.float64)
+                           * coefficients_row[k]))
+        return cls(datafit, blocks)
+
+    def message(self, coef, intercept):
+        value = 0.0
+        grad_coef = np.zeros(coef.shape)
+        grad_intercept = np.zeros(intercept.shape)
+        for X, Y, weight in self.blocks:
+            v, gc, gi = self.datafit.sums(X, Y, weight, coef, intercept)
+            value += v
+            grad_coef += gc
+            grad_intercept += gi
+        return value, grad_coef, grad_intercept
+
+
+def _sleep(inbox, delay):
+    """Sleep ``delay`` seconds unless a newer request (or the stop) arrives first."""
+    try:
+        if delay <= 0:
+            return inbox.get_nowait()
+        if not np.isfinite(delay):
+            return inbox.get()
+        return inbox.get(timeout=delay)
+    except queue.Empty:
+        return _NOTHING
+
+
+def serve(inbox, reply, shard):
+    """Answer requests ``(tag, coef, intercept, delay)`` from ``inbox`` until ``None``.
+
+    A request superseded while its worker sleeps is dropped unanswered: the master has moved
+    on, and its tag would not match anyway. Answers are ``(tag, value, grad_coef,
+    grad_intercept)``, or ``(tag, None, error)`` when the computation failed.
+    """
+    request = inbox.get()
+    while request is not None:
+        tag, coef, intercept, delay = request
+        newer = _sleep(inbox, delay)
+        if newer is not _NOTHING:
+            request = newer
+            continue
+        try:
+            reply((tag, *shard.message(coef, intercept)))
+        except Exception as exc:  # the master treats this worker as a straggler
+            reply((tag, None, repr(exc)))
+        request = inbox.get()
+
+
+def process_main(requests, results, path, bounds, coefficients_row, datafit):
+    """Entry point of a worker process: map the data once, then :func:`serve`."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the master shuts its workers down
+    import joblib
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)  # one core per worker; the workers are the parallelism
+    arrays = joblib.load(path, mmap_mode="r")
+    shard = WorkerShard.from_arrays(datafit, arrays["X"], arrays["Y"], arrays["sample_weight"],
+                                    bounds, coefficients_row)
+    inbox = queue.Queue()
+
+    def read():  # always drain the pipe, so that the master never blocks on a send
+        try:
+            while True:
+                inbox.put(pickle.loads(requests.recv_bytes()))
+        except (EOFError, OSError):
+            inbox.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+
+    def reply(message):
+        results.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+    try:
+        reply((0, "ready"))  # iteration tags start at 1
+        serve(inbox, reply, shard)
+    except (BrokenPipeError, EOFError, OSError):
+        pass

@@ -1,0 +1,211 @@
+"""Real local workers (threads, processes): delays, deadline, crashes, clean-up."""
+
+import multiprocessing
+import os
+import signal
+
+import numpy as np
+import psutil
+import pytest
+from sklearn.model_selection import GridSearchCV
+
+from skgc import CodedGradientClassifier, CodedGradientRegressor
+from skgc.backends import LokyBackend
+from skgc.stragglers import FixedDelays, Pareto, ShiftedExponential, TraceDelays
+
+pytestmark = pytest.mark.timeout(120)
+
+DEADLINE = 0.04
+OVERHEAD = 0.06  # sending, decoding and scheduling jitter on a loaded 2-core machine
+
+
+def _workers():
+    return [p for p in multiprocessing.active_children() if p.name.startswith("skgc-worker")]
+
+
+class _Hook(FixedDelays):
+    """Fixed delays that call ``hook(iteration)`` when a real backend draws them."""
+
+    def __init__(self, seconds, hook):
+        super().__init__(seconds)
+        self.hook, self.calls = hook, 0
+
+    def injected_delays(self, times, deadline):
+        self.calls += 1
+        self.hook(self.calls)
+        return super().injected_delays(times, deadline)
+
+
+# -- delay models ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", [
+    ShiftedExponential([0.01, 0.01, 0.1], 100.0),
+    Pareto(0.01, [1.5, 3.0, 3.0]),
+    TraceDelays(np.random.default_rng(0).exponential(0.02, size=(3, 5000))),
+])
+def test_straggler_probs_are_the_models_tail(model):
+    rng = np.random.default_rng(0)
+    times = model.sample(rng, 20000)
+    for deadline in (0.015, model.default_deadline()):
+        np.testing.assert_allclose((times > deadline).mean(axis=0),
+                                   model.straggler_probs(deadline), atol=0.015)
+
+
+def test_auto_deadline_separates_fast_from_slow_workers():
+    slow = np.array([0, 0, 0, 1, 0, 0, 1, 0, 0, 1], bool)  # 30% ten times slower
+    model = ShiftedExponential(np.where(slow, 0.1, 0.01), np.where(slow, 100.0, 1000.0))
+    p = model.straggler_probs()
+    assert (p[slow] > 0.99).all() and (p[~slow] < 0.01).all()
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    y = X @ [1.0, -2.0, 0.5]
+    est = CodedGradientRegressor(n_workers=10, stragglers=model, deadline="auto",
+                                 max_iter=3, tol=None, random_state=0).fit(X, y)
+    np.testing.assert_allclose(est.code_.straggler_probs, p)
+
+
+def test_trace_replays_from_the_start_of_every_fit():
+    trace = TraceDelays([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    rng = np.random.default_rng(0)
+    np.testing.assert_array_equal(trace.sample(rng, 4)[:, 0], [1, 2, 3, 1])
+    trace.rewind()
+    np.testing.assert_array_equal(trace.sample(rng, 1), [[1.0, 4.0]])
+    with pytest.raises(ValueError, match="n_workers"):
+        ShiftedExponential(0.1, 2.0)
+
+
+# -- the deadline ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["threading", "loky"])
+def test_slow_worker_is_cut_at_the_deadline_and_model_equals_simulation(backend,
+                                                                         binary_data):
+    # worker 2 sleeps 20x the deadline every iteration; the others answer at once
+    params = dict(stragglers=FixedDelays([0.0, 0.0, 20 * DEADLINE, 0.0]), deadline=DEADLINE,
+                  n_workers=4, max_iter=20, tol=None, random_state=0)
+    X, y = binary_data
+    reference = CodedGradientClassifier(backend="simulated", **params).fit(X, y)
+    model = CodedGradientClassifier(backend=backend, **params).fit(X, y)
+    durations = np.diff(model.history_["time"], prepend=0.0)
+    assert durations.max() < DEADLINE + OVERHEAD
+    assert durations.min() >= DEADLINE  # the master waited for the straggler until then
+    np.testing.assert_array_equal(model.history_["alive"], reference.history_["alive"])
+    assert (model.history_["alive"] == 0b1011).all()
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(model.intercept_, reference.intercept_, rtol=1e-10,
+                               atol=1e-12)
+
+
+@pytest.mark.parametrize("backend", ["threading", "loky"])
+def test_no_stragglers_iterations_end_when_everyone_answered(backend, regression_data):
+    X, y = regression_data
+    params = dict(n_workers=3, max_iter=15, tol=None, random_state=0, deadline=5.0)
+    reference = CodedGradientRegressor(**params).fit(X, y)
+    model = CodedGradientRegressor(backend=backend, **params).fit(X, y)
+    assert np.diff(model.history_["time"], prepend=0.0).max() < 1.0  # far from 5 s
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=0, atol=1e-8)
+
+
+def test_bernoulli_straggler_sleeps_past_the_deadline(regression_data):
+    X, y = regression_data
+    params = dict(n_workers=4, stragglers=[0.0, 0.0, 1.0, 0.0], code="ignore",
+                  deadline=DEADLINE, max_iter=5, tol=None, random_state=0)
+    model = CodedGradientRegressor(backend="threading", **params).fit(X, y)
+    assert (model.history_["alive"] == 0b1011).all()
+    assert np.diff(model.history_["time"], prepend=0.0).max() < DEADLINE + OVERHEAD
+
+
+# -- crashes and clean-up ----------------------------------------------------------------
+
+
+def test_killed_worker_is_a_straggler_and_is_replaced(regression_data):
+    killed = []
+
+    def kill(iteration):
+        if iteration == 5:
+            victim = next(p for p in _workers() if p.name == "skgc-worker-1")
+            killed.append(victim.pid)
+            os.kill(victim.pid, signal.SIGKILL)
+
+    X, y = regression_data
+    model = CodedGradientRegressor(
+        n_workers=4, stragglers=_Hook(np.full(4, 0.005), kill), deadline=0.2, backend="loky",
+        max_iter=30, tol=None, random_state=0).fit(X, y)
+    assert killed and model.n_iter_ == 30
+    alive = model.history_["alive"]
+    assert (alive[:4] == 0b1111).all() and (alive[-10:] == 0b1111).all()
+    assert np.diff(model.history_["time"], prepend=0.0).max() < 0.2 + OVERHEAD
+    assert not psutil.pid_exists(killed[0]) or \
+        psutil.Process(killed[0]).status() == psutil.STATUS_ZOMBIE
+    reference = CodedGradientRegressor(n_workers=4, max_iter=30, tol=None,
+                                       random_state=0).fit(X, y)
+    # at most the killed worker's iteration differs; gradient descent forgets it
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-3, atol=1e-3)
+
+
+def _gone(pid):
+    return not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_no_worker_keeps_running_after_fit_or_error(regression_data):
+    X, y = regression_data
+    seen = {}
+
+    def record(iteration):
+        for p in _workers():
+            seen[p.pid] = p.name
+
+    CodedGradientRegressor(n_workers=3, stragglers=_Hook([0.0, 0.0, 10.0], record),
+                           deadline=DEADLINE, backend="loky", max_iter=4, tol=None,
+                           random_state=0).fit(X, y)
+    assert len(seen) == 3 and not _workers()
+    assert all(_gone(pid) for pid in seen)
+
+    def fail(iteration):
+        record(iteration)
+        if iteration == 3:
+            raise KeyboardInterrupt
+
+    seen.clear()
+    with pytest.raises(KeyboardInterrupt):
+        CodedGradientRegressor(n_workers=3, stragglers=_Hook([0.0, 0.0, 10.0], fail),
+                               deadline=DEADLINE, backend="loky", max_iter=10, tol=None,
+                               random_state=0).fit(X, y)
+    assert len(seen) == 3 and not _workers()
+    assert all(_gone(pid) for pid in seen)
+
+
+def test_loky_places_data_once_and_ships_only_the_model(regression_data):
+    from skgc.coding import make_code
+    from skgc.objective import Datafit, PartitionedData, get_loss
+    from skgc.stragglers import check_stragglers
+
+    X, y = regression_data
+    code = make_code("optimal", 4, straggler_probs=np.full(4, 0.1))
+    data = PartitionedData(X, y[:, None], np.ones(len(y)), 4, random_state=0)
+    coef, intercept = np.zeros((X.shape[1], 1)), np.zeros(1)
+    with LokyBackend(check_stragglers(None, 4), 1.0, 0).start(
+            data, Datafit(get_loss("squared_error", 0.1)), code) as backend:
+        folder = backend._folder
+        assert os.path.getsize(os.path.join(folder, "data.pkl")) >= X.nbytes
+        placed = backend.bytes_sent
+        for _ in range(3):
+            estimate = backend.gradient(coef, intercept)
+        per_iteration = (backend.bytes_sent - placed) / 3
+        received = backend.bytes_received / 3
+    assert placed == 0  # the data went through the memory-mapped file, not the pipes
+    assert per_iteration < 4 * (coef.nbytes + intercept.nbytes + 200)
+    assert received < 4 * (coef.nbytes + intercept.nbytes + 200)
+    assert estimate.n_alive == 4
+    assert not os.path.exists(folder)
+
+
+def test_grid_search_with_two_jobs_around_local_workers(regression_data):
+    X, y = regression_data
+    search = GridSearchCV(
+        CodedGradientRegressor(n_workers=2, backend="loky", max_iter=5, tol=None,
+                               random_state=0),
+        {"alpha": [1e-4, 1e-2]}, cv=2, n_jobs=2,
+    ).fit(X, y)
+    assert np.isfinite(search.best_score_)
+    assert not _workers()
