@@ -71,3 +71,24 @@ def test_limits_and_bad_gram():
         gradient_aware_coefficients(p, allocation, np.eye(3))
     with pytest.raises(ValueError, match="gram"):
         gradient_aware_coefficients(p, allocation, np.array([[1.0, 2.0], [0.0, 1.0]]))
+
+
+def test_optimal_code_proxies_and_reoptimization():
+    from skgc.coding import OptimalCode
+
+    rng = np.random.default_rng(2)
+    p = rng.uniform(0.1, 0.9, 8)
+    code = OptimalCode(p, 6, load=3, allocation="cyclic")
+    coherent = OptimalCode(p, 6, load=3, allocation="cyclic", proxy="coherent")
+    assert coherent.residual_error("coherent") < code.residual_error("coherent")
+    assert coherent.residual_error("independent") > code.residual_error("independent")
+    moved = code.reoptimized(straggler_probs=np.full(8, 0.5))
+    np.testing.assert_array_equal(moved.allocation, code.allocation)
+    np.testing.assert_allclose(0.5 * moved.coefficients.sum(axis=0), 1.0)
+    gradients = rng.normal(size=(6, 3)) + 2.0
+    gram = gradients @ gradients.T
+    aware = code.reoptimized(proxy=gram)
+    assert gram_residual_error(p, aware.coefficients, gram) < gram_residual_error(
+        p, code.coefficients, gram)
+    with pytest.raises(ValueError, match="proxy"):
+        OptimalCode(p, 6, proxy="nope")

@@ -39,6 +39,7 @@ from ._replicated import (
 from ._repetition import ErasureHeadCode, FrcCode, frc_groups, virtual_partition_map
 from ._report import CodeReport, code_report, compare_codes, format_reports
 from ._coefficients import PROXIES, optimal_coefficients, residual_error
+from ._gradient_aware import gradient_aware_coefficients, gram_residual_error
 from ._song_choi import (
     northwest_corner,
     song_choi_alpha,
@@ -92,6 +93,8 @@ __all__ = [
     "make_code",
     "song_choi_code",
     "optimal_coefficients",
+    "gradient_aware_coefficients",
+    "gram_residual_error",
     "residual_error",
     "greedy_allocation",
     "cyclic_allocation",

@@ -243,17 +243,54 @@ class OptimalCode(GradientCode):
         loads differ); an ``(N, K)`` boolean array is used as given.
     target_error : float, default=None
         Independent-proxy error to reach; required by ``"min_load"`` only.
+    proxy : {"independent", "coherent"} or array-like of shape (K, K), default="independent"
+        The error the coefficients minimise: the independent proxy (closed form), the
+        coherent one, or the true error for a measured Gram matrix of the partition
+        gradients (see :func:`gradient_aware_coefficients`).
     """
 
     def __init__(self, straggler_probs, n_partitions=None, load=None, random_state=None,
-                 allocation="greedy", target_error=None):
+                 allocation="greedy", target_error=None, proxy="independent"):
         p = check_probabilities(straggler_probs)
         n_partitions = p.shape[0] if n_partitions is None else check_n_partitions(n_partitions)
         if load is None:
             load = default_load(p.shape[0], n_partitions)
         allocation = _optimal_allocation(allocation, p, n_partitions, load, target_error)
-        coefficients = optimal_coefficients(p, allocation)
-        super().__init__(allocation, coefficients, p, name="optimal")
+        super().__init__(allocation, _proxy_coefficients(p, allocation, proxy), p,
+                         name="optimal")
+        self.proxy = proxy
+
+    def reoptimized(self, straggler_probs=None, proxy=None):
+        """The same allocation with coefficients optimal for new probabilities or proxy.
+
+        Parameters
+        ----------
+        straggler_probs : array-like of shape (n_workers,), default=None
+            New probabilities (e.g. estimated during a fit); None keeps the current ones.
+        proxy : {"independent", "coherent"} or array-like of shape (K, K), default=None
+            New error to minimise (e.g. a freshly measured Gram matrix); None keeps it.
+
+        Returns
+        -------
+        OptimalCode
+        """
+        p = self.straggler_probs if straggler_probs is None else straggler_probs
+        return OptimalCode(p, self.n_partitions, allocation=self.allocation,
+                           proxy=self.proxy if proxy is None else proxy)
+
+
+def _proxy_coefficients(p, allocation, proxy):
+    """Optimal unbiased coefficients for the named proxy or a Gram matrix."""
+    from ._gradient_aware import gradient_aware_coefficients
+
+    if isinstance(proxy, str):
+        if proxy == "independent":
+            return optimal_coefficients(p, allocation)
+        if proxy == "coherent":
+            n_partitions = allocation.shape[1]
+            return gradient_aware_coefficients(p, allocation, np.ones((n_partitions,) * 2))
+        raise ValueError(f"proxy must be one of {PROXIES} or a Gram matrix; got {proxy!r}.")
+    return gradient_aware_coefficients(p, allocation, proxy)
 
 
 def default_load(n_workers, n_partitions):
