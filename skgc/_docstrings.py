@@ -78,7 +78,7 @@ FITTED_ATTRIBUTES = """
     t_ : int
         ``n_iter_ * n_samples + 1``, as in SGD.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined only when X has string feature names.
     history_ : dict of ndarray
         One entry per iteration: "objective" (the master's estimate of the objective, NaN
