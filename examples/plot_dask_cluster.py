@@ -80,8 +80,9 @@ cluster.close()
 # What happened
 # -------------
 # ``history_["time"]`` is wall-clock time on a real backend: the deadline bounds every
-# iteration, whatever the slow workers do. Both codes hear from the same workers; the
-# optimal code knows how to weigh them.
+# iteration, whatever the slow workers do. The same seed draws the same delays for both
+# codes, so they hear from nearly the same workers (real scheduling adds some jitter); the
+# optimal code weighs each answer by how reliable its worker is.
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), layout="constrained")
 for code, fit in fits.items():
     plot_history(fit, ax=axes, label=code, alpha=0.8)
