@@ -151,26 +151,24 @@ def test_no_worker_keeps_running_after_fit_or_error(regression_data):
     X, y = regression_data
     seen = {}
 
+    def fit(hook, max_iter):
+        seen.clear()
+        CodedGradientRegressor(n_workers=3, stragglers=_Hook([0.0, 0.0, 10.0], hook),
+                               deadline=DEADLINE, backend="loky", max_iter=max_iter, tol=None,
+                               random_state=0).fit(X, y)
+
     def record(iteration):
-        for p in _workers():
-            seen[p.pid] = p.name
-
-    CodedGradientRegressor(n_workers=3, stragglers=_Hook([0.0, 0.0, 10.0], record),
-                           deadline=DEADLINE, backend="loky", max_iter=4, tol=None,
-                           random_state=0).fit(X, y)
-    assert len(seen) == 3 and not _workers()
-    assert all(_gone(pid) for pid in seen)
-
-    def fail(iteration):
-        record(iteration)
-        if iteration == 3:
+        seen.update((p.pid, p.name) for p in _workers())
+        if iteration == 3 and interrupt:
             raise KeyboardInterrupt
 
-    seen.clear()
+    interrupt = False
+    fit(record, 4)
+    assert len(seen) == 3 and not _workers()
+    assert all(_gone(pid) for pid in seen)
+    interrupt = True
     with pytest.raises(KeyboardInterrupt):
-        CodedGradientRegressor(n_workers=3, stragglers=_Hook([0.0, 0.0, 10.0], fail),
-                               deadline=DEADLINE, backend="loky", max_iter=10, tol=None,
-                               random_state=0).fit(X, y)
+        fit(record, 10)
     assert len(seen) == 3 and not _workers()
     assert all(_gone(pid) for pid in seen)
 
@@ -209,3 +207,19 @@ def test_grid_search_with_two_jobs_around_local_workers(regression_data):
     ).fit(X, y)
     assert np.isfinite(search.best_score_)
     assert not _workers()
+
+
+def test_exact_code_stops_waiting_once_decodable(regression_data):
+    from skgc.coding import CODE_NAMES
+
+    if "frc" not in CODE_NAMES:
+        pytest.skip("no exact code available")
+    X, y = regression_data
+    # worker 3 is slow but its group is covered: the master need not wait for it
+    params = dict(n_workers=4, code="frc", load=2, stragglers=FixedDelays([0, 0, 0, 1.0]),
+                  deadline=0.5, max_iter=8, tol=None, random_state=0)
+    reference = CodedGradientRegressor(backend="simulated", **params).fit(X, y)
+    model = CodedGradientRegressor(backend="threading", **params).fit(X, y)
+    assert np.diff(model.history_["time"], prepend=0.0).max() < 0.25
+    assert not model.history_["fallback"].any()
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-10, atol=1e-12)

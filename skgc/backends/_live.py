@@ -4,6 +4,7 @@ import time
 
 import numpy as np
 
+from ..coding import GradientCode
 from ..solver import GradientEstimate
 from ._base import Backend
 
@@ -14,9 +15,9 @@ class LiveBackend(Backend):
     """Common master loop of the real backends.
 
     Per iteration, every worker receives ``(tag, coef, intercept, delay)`` and answers
-    ``f_j``; the master waits until the deadline, until every worker answered or, for codes
-    that say the alive set is decodable (a ``decodable(alive)`` method), until it is; then
-    it decodes with ``code.decode(alive)``. Answers carry the iteration tag: a late answer
+    ``f_j``; the master waits until the deadline, until every worker answered or, for exact
+    codes (those that define ``falls_back``, or a ``decodable(alive)`` method), until the
+    alive set decodes exactly; then it decodes with ``code.decode(alive)``. Answers carry the iteration tag: a late answer
     is dropped, never mixed into a later iteration. A failed or lost worker is a
     straggler. A code that waits for all (``"full"``) waits at most ``patience`` seconds,
     then decodes what arrived and reports a fallback.
@@ -60,15 +61,14 @@ class LiveBackend(Backend):
         self._post(tag, coef, intercept, delays)
         limit = start + (self.patience if code.waits_for_all else self.deadline)
         answers = {}
-        decodable = getattr(code, "decodable", None)
+        decodable = _exactly_decodable(code)
         while len(answers) < code.n_workers:
             remaining = limit - time.perf_counter()
             if remaining <= 0:
                 break
             for j, message in self._collect(tag, remaining):
                 answers[j] = message
-            if decodable is not None and not code.waits_for_all and \
-                    decodable(self._alive(answers)):
+            if decodable is not None and decodable(self._alive(answers)):
                 break
         alive = self._alive(answers)
         self._settle(tag, alive)
@@ -111,3 +111,14 @@ class LiveBackend(Backend):
 
     def _shutdown(self):
         raise NotImplementedError
+
+
+def _exactly_decodable(code):
+    """``alive -> bool`` when the master may stop waiting early, or None."""
+    if code.waits_for_all:
+        return None
+    if hasattr(code, "decodable"):
+        return code.decodable
+    if type(code).falls_back is not GradientCode.falls_back:  # an exact code
+        return lambda alive: not code.falls_back(alive)
+    return None
