@@ -3,6 +3,8 @@
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ..solver import GradientEstimate
+
 __all__ = ["Backend", "iteration_outcome"]
 
 
@@ -53,8 +55,11 @@ class Backend:
         options = {name: getattr(self, name) for name in self._options}
         return type(self)(stragglers, deadline, random_state, **options)
 
-    def _begin(self, code):
-        """Fix the straggler model and the deadline for a fit of ``code``."""
+    def _begin(self, code, master=None):
+        """Fix the straggler model, the deadline and the master for a fit of ``code``."""
+        from ._master import Master
+
+        self.master = Master(code) if master is None else master
         if self.stragglers is None:
             from ..stragglers import check_stragglers
 
@@ -70,8 +75,23 @@ class Backend:
         times, self._times = self._times[0], self._times[1:]
         return times
 
-    def start(self, data, datafit, code):
+    @property
+    def code(self):
+        """The code in use (the master may re-optimise its coefficients during a fit)."""
+        return self.master.code
+
+    def start(self, data, datafit, code, master=None):
+        """Place the partitions on the workers; ``master`` decodes (plain if None)."""
         raise NotImplementedError
+
+    def _estimate(self, sums, alive, duration, fallback):
+        """The solver's estimate from decoded sums; the master then learns who answered."""
+        value, grad_coef, grad_intercept = sums
+        scale = 1.0 / self.data.total_weight
+        estimate = GradientEstimate(value * scale, grad_coef * scale, grad_intercept * scale,
+                                    int(alive.sum()), duration, bool(fallback), alive)
+        self.master.observe(alive)
+        return estimate
 
     def gradient(self, coef, intercept):
         raise NotImplementedError

@@ -12,7 +12,7 @@ from ._worker import WorkerShard
 __all__ = ["DaskBackend"]
 
 
-def _message(shard, coef, intercept, delay):
+def _message(shard, coef, intercept, delay, weights):
     """A Dask task: sleep the injected delay unless cancelled, then compute ``f_j``."""
     if delay > 0:
         from distributed import get_worker
@@ -25,7 +25,7 @@ def _message(shard, coef, intercept, delay):
             if task is None or task.state != "executing":
                 return None  # cancelled: the master has moved on
             time.sleep(min(0.005, max(end - time.monotonic(), 0.0)))
-    return shard.message(coef, intercept)
+    return shard.message(coef, intercept, weights)
 
 
 class DaskBackend(LiveBackend):
@@ -89,7 +89,7 @@ class DaskBackend(LiveBackend):
         if not addresses:
             raise RuntimeError("the Dask cluster has no workers.")
         self._shards = [WorkerShard.from_arrays(datafit, data.X, data.Y, data.sample_weight,
-                                                data.bounds, code.coefficients[j])
+                                                data.bounds, self.supports[j])
                         for j in range(code.n_workers)]
         self._where = [addresses[j % len(addresses)] for j in range(code.n_workers)]
         self._placed = [self._place(j) for j in range(code.n_workers)]
@@ -100,10 +100,11 @@ class DaskBackend(LiveBackend):
     def _place(self, j):
         return self._client.scatter(self._shards[j], workers=[self._where[j]], hash=False)
 
-    def _post(self, tag, coef, intercept, delays):
-        self.bytes_sent += len(pickle.dumps((coef, intercept, 0.0))) * len(delays)
+    def _post(self, tag, coef, intercept, delays, weights):
+        self.bytes_sent += sum(len(pickle.dumps((coef, intercept, 0.0, row))) for row in weights)
         self._futures = {
             self._client.submit(_message, self._placed[j], coef, intercept, float(delay),
+                                weights[j],
                                 key=f"skgc-{self._token}-{tag}-{j}", workers=[self._where[j]],
                                 allow_other_workers=False, pure=False): j
             for j, delay in enumerate(delays)

@@ -5,8 +5,8 @@ import time
 import numpy as np
 
 from ..coding import GradientCode
-from ..solver import GradientEstimate
 from ._base import Backend
+from ._decoding import pack, unpack
 
 __all__ = ["LiveBackend"]
 
@@ -14,16 +14,17 @@ __all__ = ["LiveBackend"]
 class LiveBackend(Backend):
     """Common master loop of the real backends.
 
-    Per iteration, every worker receives ``(tag, coef, intercept, delay)`` and answers
+    Per iteration, every worker receives ``(tag, coef, intercept, delay, C[j, S_j])`` (its
+    coding coefficients travel with the request: the master may re-optimise them) and answers
     ``f_j``; the master waits until the deadline, until every worker answered or, for exact
     codes (those that define ``falls_back``, or a ``decodable(alive)`` method), until the
-    alive set decodes exactly; then it decodes with ``code.decode(alive)``. Answers carry the iteration tag: a late answer
+    alive set decodes exactly; then its :class:`Master` decodes the messages. Answers carry the iteration tag: a late answer
     is dropped, never mixed into a later iteration. A failed or lost worker is a
     straggler. A code that waits for all (``"full"``) waits at most ``patience`` seconds,
     then decodes what arrived and reports a fallback.
 
     Subclasses implement ``_launch(data, datafit, code)``, ``_post(tag, coef, intercept,
-    delays)``, ``_collect(tag, timeout) -> [(j, message or None)]``, ``_settle(tag, alive)``
+    delays, weights)``, ``_collect(tag, timeout) -> [(j, message or None)]``, ``_settle(tag, alive)``
     and ``_shutdown()``.
 
     Attributes
@@ -40,9 +41,10 @@ class LiveBackend(Backend):
     def straggler_probs(cls, stragglers, deadline):
         return stragglers.injected_straggler_probs(deadline)
 
-    def start(self, data, datafit, code):
-        self._begin(code)
-        self.data, self.datafit, self.code = data, datafit, code
+    def start(self, data, datafit, code, master=None):
+        self._begin(code, master)
+        self.data, self.datafit = data, datafit
+        self.supports = [np.flatnonzero(row) for row in code.allocation]
         self._tag = 0
         self.bytes_sent = self.bytes_received = self.n_replaced = 0
         try:
@@ -58,7 +60,9 @@ class LiveBackend(Backend):
         tag = self._tag
         delays = self.stragglers.injected_delays(self._next_times(), self.deadline)
         start = time.perf_counter()
-        self._post(tag, coef, intercept, delays)
+        weights = [tuple(code.coefficients[j, support].tolist())
+                   for j, support in enumerate(self.supports)]
+        self._post(tag, coef, intercept, delays, weights)
         limit = start + (self.patience if code.waits_for_all else self.deadline)
         answers = {}
         decodable = _exactly_decodable(code)
@@ -72,19 +76,12 @@ class LiveBackend(Backend):
                 break
         alive = self._alive(answers)
         self._settle(tag, alive)
-        weights = code.decode(alive)
-        value, grad_coef, grad_intercept = 0.0, np.zeros(coef.shape), np.zeros(intercept.shape)
+        messages = np.zeros((code.n_workers, 1 + coef.size + intercept.size))
         for j in np.flatnonzero(alive):
-            if weights[j] != 0.0:
-                v, gc, gi = answers[j]
-                value += weights[j] * v
-                grad_coef += weights[j] * gc
-                grad_intercept += weights[j] * gi
-        scale = 1.0 / self.data.total_weight
+            messages[j] = pack(*answers[j])
         fallback = code.falls_back(alive) or (code.waits_for_all and not alive.all())
-        return GradientEstimate(value * scale, grad_coef * scale, grad_intercept * scale,
-                                int(alive.sum()), time.perf_counter() - start, bool(fallback),
-                                alive)
+        return self._estimate(unpack(self.master.decode(messages, alive), coef.shape),
+                              alive, time.perf_counter() - start, fallback)
 
     def _alive(self, answers):
         alive = np.zeros(self.code.n_workers, dtype=bool)
@@ -100,7 +97,7 @@ class LiveBackend(Backend):
     def _launch(self, data, datafit, code):
         raise NotImplementedError
 
-    def _post(self, tag, coef, intercept, delays):
+    def _post(self, tag, coef, intercept, delays, weights):
         raise NotImplementedError
 
     def _collect(self, tag, timeout):

@@ -38,7 +38,7 @@ class ThreadingBackend(LiveBackend):
         self._inboxes, self._threads = [], []
         for j in range(code.n_workers):
             shard = WorkerShard.from_arrays(datafit, data.X, data.Y, data.sample_weight,
-                                            data.bounds, code.coefficients[j])
+                                            data.bounds, self.supports[j])
             inbox = queue.Queue()
 
             def reply(message, j=j):
@@ -50,9 +50,9 @@ class ThreadingBackend(LiveBackend):
             self._inboxes.append(inbox)
             self._threads.append(thread)
 
-    def _post(self, tag, coef, intercept, delays):
-        for inbox, delay in zip(self._inboxes, delays):
-            inbox.put((tag, coef, intercept, float(delay)))
+    def _post(self, tag, coef, intercept, delays, weights):
+        for inbox, delay, row in zip(self._inboxes, delays, weights):
+            inbox.put((tag, coef, intercept, float(delay), row))
 
     def _collect(self, tag, timeout):
         events = []
@@ -200,7 +200,7 @@ class LokyBackend(LiveBackend):
         process = _WorkerProcess(
             target=process_main, name=f"skgc-worker-{j}", daemon=True,
             args=(requests_in, results_out, self._path, self.data.bounds,
-                  self.code.coefficients[j], self.datafit),
+                  self.supports[j], self.datafit),
         )
         process.start()
         requests_in.close()
@@ -221,10 +221,10 @@ class LokyBackend(LiveBackend):
         except OSError:  # dead worker: noticed by _collect through its sentinel
             pass
 
-    def _post(self, tag, coef, intercept, delays):
-        self._last = (tag, coef, intercept, delays)
+    def _post(self, tag, coef, intercept, delays, weights):
+        self._last = (tag, coef, intercept, delays, weights)
         for j, delay in enumerate(delays):
-            self._send(j, (tag, coef, intercept, float(delay)))
+            self._send(j, (tag, coef, intercept, float(delay), weights[j]))
 
     def _collect(self, tag, timeout):
         by_handle = {}
@@ -270,8 +270,8 @@ class LokyBackend(LiveBackend):
         self._spawn(j)
         self.n_replaced += 1
         if self._last is not None:
-            tag, coef, intercept, delays = self._last
-            self._send(j, (tag, coef, intercept, float(delays[j])))
+            tag, coef, intercept, delays, weights = self._last
+            self._send(j, (tag, coef, intercept, float(delays[j]), weights[j]))
 
     def _shutdown(self):
         finalizer = getattr(self, "_finalizer", None)

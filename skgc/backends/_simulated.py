@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from ..solver import GradientEstimate
 from ._base import Backend, iteration_outcome
+from ._decoding import pack, unpack
 
 __all__ = ["SimulatedBackend"]
 
@@ -27,20 +27,30 @@ class SimulatedBackend(Backend):
 
     name = "simulated"
 
-    def start(self, data, datafit, code):
-        self._begin(code)
-        self.data, self.datafit, self.code = data, datafit, code
+    def start(self, data, datafit, code, master=None):
+        self._begin(code, master)
+        self.data, self.datafit = data, datafit
         self._partition_of_row = np.repeat(np.arange(data.n_partitions), data.sizes)
         return self
 
     def gradient(self, coef, intercept):
+        code = self.code
         alive, duration = iteration_outcome(self._next_times(), self.deadline,
-                                            self.code.waits_for_all)
-        weights = self.code.partition_weights(alive)
+                                            code.waits_for_all)
+        if self.master.decodes_by_partition_weights:
+            sums = self._weighted_pass(code.partition_weights(alive), coef, intercept)
+        else:
+            messages = code.coefficients @ self._partition_sums(coef, intercept)
+            sums = unpack(self.master.decode(messages, alive), coef.shape)
+        return self._estimate(sums, alive, duration, code.falls_back(alive))
+
+    def _weighted_pass(self, partition_weights, coef, intercept):
+        """``sum_k beta_k (value_k, grad_k)`` in one pass over the data."""
         data = self.data
-        row_weight = data.sample_weight * weights[self._partition_of_row]
-        value, grad_coef, grad_intercept = self.datafit.sums(data.X, data.Y, row_weight, coef,
-                                                             intercept)
-        scale = 1.0 / data.total_weight
-        return GradientEstimate(value * scale, grad_coef * scale, grad_intercept * scale,
-                                int(alive.sum()), duration, self.code.falls_back(alive), alive)
+        row_weight = data.sample_weight * partition_weights[self._partition_of_row]
+        return self.datafit.sums(data.X, data.Y, row_weight, coef, intercept)
+
+    def _partition_sums(self, coef, intercept):
+        """Packed ``(value_k, grad_k)`` of every partition, shape (n_partitions, m)."""
+        return np.array([pack(*self.datafit.sums(*self.data.partition(k), coef, intercept))
+                         for k in range(self.data.n_partitions)])

@@ -16,33 +16,35 @@ _NOTHING = object()
 
 
 class WorkerShard:
-    """The partitions worker ``j`` holds, with its coding coefficients folded in.
+    """The partitions worker ``j`` holds (its support ``S_j``).
 
-    ``message(coef, intercept)`` is ``f_j = sum_k C[j, k] g_k`` (the value and gradient sums
-    of partition ``k`` with row weights ``sample_weight * C[j, k]``), computed with
-    :meth:`skgc.objective.Datafit.sums`.
+    ``message(coef, intercept, weights)`` is ``f_j = sum_k C[j, k] g_k`` for the coding
+    coefficients ``weights = C[j, S_j]`` sent with the request (the master may re-optimise
+    them during a fit): the value and gradient sums of each partition ``k``, computed with
+    :meth:`skgc.objective.Datafit.sums`, weighted by ``C[j, k]``.
     """
 
     def __init__(self, datafit, blocks):
         self.datafit = datafit
-        self.blocks = blocks  # [(X_k, Y_k, row_weight_k), ...]
+        self.blocks = blocks  # [(X_k, Y_k, sample_weight_k), ...] for k in S_j
 
     @classmethod
-    def from_arrays(cls, datafit, X, Y, sample_weight, bounds, coefficients_row):
+    def from_arrays(cls, datafit, X, Y, sample_weight, bounds, support):
         blocks = []
-        for k in np.flatnonzero(coefficients_row):
+        for k in support:
             rows = slice(int(bounds[k]), int(bounds[k + 1]))
-            blocks.append((X[rows], Y[rows],
-                           np.asarray(sample_weight[rows], dtype=np.float64)
-                           * coefficients_row[k]))
+            blocks.append((X[rows], Y[rows], np.asarray(sample_weight[rows],
+                                                        dtype=np.float64)))
         return cls(datafit, blocks)
 
-    def message(self, coef, intercept):
+    def message(self, coef, intercept, weights):
         value = 0.0
         grad_coef = np.zeros(coef.shape)
         grad_intercept = np.zeros(intercept.shape)
-        for X, Y, weight in self.blocks:
-            v, gc, gi = self.datafit.sums(X, Y, weight, coef, intercept)
+        for (X, Y, sample_weight), weight in zip(self.blocks, weights):
+            if weight == 0.0:
+                continue
+            v, gc, gi = self.datafit.sums(X, Y, sample_weight * weight, coef, intercept)
             value += v
             grad_coef += gc
             grad_intercept += gi
@@ -62,7 +64,8 @@ def _sleep(inbox, delay):
 
 
 def serve(inbox, reply, shard):
-    """Answer requests ``(tag, coef, intercept, delay)`` from ``inbox`` until ``None``.
+    """Answer requests ``(tag, coef, intercept, delay, weights)`` from ``inbox`` until
+    ``None``.
 
     A request superseded while its worker sleeps is dropped unanswered: the master has moved
     on, and its tag would not match anyway. Answers are ``(tag, value, grad_coef,
@@ -70,19 +73,19 @@ def serve(inbox, reply, shard):
     """
     request = inbox.get()
     while request is not None:
-        tag, coef, intercept, delay = request
+        tag, coef, intercept, delay, weights = request
         newer = _sleep(inbox, delay)
         if newer is not _NOTHING:
             request = newer
             continue
         try:
-            reply((tag, *shard.message(coef, intercept)))
+            reply((tag, *shard.message(coef, intercept, weights)))
         except Exception as exc:  # the master treats this worker as a straggler
             reply((tag, None, repr(exc)))
         request = inbox.get()
 
 
-def process_main(requests, results, path, bounds, coefficients_row, datafit):
+def process_main(requests, results, path, bounds, support, datafit):
     """Entry point of a worker process: map the data once, then :func:`serve`."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the master shuts its workers down
     import joblib
@@ -91,7 +94,7 @@ def process_main(requests, results, path, bounds, coefficients_row, datafit):
     threadpool_limits(1)  # one core per worker; the workers are the parallelism
     arrays = joblib.load(path, mmap_mode="r")
     shard = WorkerShard.from_arrays(datafit, arrays["X"], arrays["Y"], arrays["sample_weight"],
-                                    bounds, coefficients_row)
+                                    bounds, support)
     inbox = queue.Queue()
 
     def read():  # always drain the pipe, so that the master never blocks on a send

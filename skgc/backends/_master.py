@@ -1,0 +1,83 @@
+"""The master's state during one fit: the code, its decoder, learned probabilities."""
+
+import numpy as np
+
+from ..stragglers._estimation import StragglerEstimator
+from ._decoding import PlainDecoder, make_decoder
+
+__all__ = ["Master"]
+
+
+class Master:
+    """What the master knows and decides, whatever the backend.
+
+    It decodes the workers' messages (plainly, or with the control variate), learns the
+    straggling probabilities from who answered, and re-optimises the coding coefficients
+    on the same allocation when the learned probabilities drift from those the code was
+    built for (codes with a ``reoptimized`` method: "optimal").
+
+    Parameters
+    ----------
+    code : skgc.coding.GradientCode
+    variance_reduction : bool, default=False
+        Decode with :class:`ControlVariateDecoder`.
+    estimate_stragglers : bool, default=False
+        Learn the probabilities online (:class:`skgc.stragglers.StragglerEstimator`).
+    drift : float, default=0.05
+        Re-optimise when a learned probability is this far from the code's.
+    min_interval : int, default=20
+        Iterations between two re-optimisations at least.
+    random_state : int, default=0
+        Seeds the decoder's Monte-Carlo expectations.
+    """
+
+    def __init__(self, code, variance_reduction=False, estimate_stragglers=False,
+                 drift=0.05, min_interval=20, random_state=0):
+        self.code = code
+        self.decoder = make_decoder(code, variance_reduction, random_state)
+        self.estimator = None
+        if estimate_stragglers:
+            self.estimator = StragglerEstimator(code.n_workers, initial=code.straggler_probs)
+        self.drift = drift
+        self.min_interval = min_interval
+        self.n_reoptimized = 0
+        self._since = 0
+
+    @property
+    def decodes_by_partition_weights(self):
+        """Whether the estimate is ``sum_k beta_k g_k`` with ``beta = partition_weights``
+        (the plain decoder): the simulated backend then needs one pass, no messages."""
+        return type(self.decoder) is PlainDecoder
+
+    def decode(self, messages, alive):
+        """Decoded (packed) sums from the workers' packed messages."""
+        return self.decoder.combine(messages, alive)
+
+    @property
+    def straggler_probs(self):
+        """The learned probabilities, or the code's when not learning."""
+        if self.estimator is not None:
+            return self.estimator.probs_
+        return self.code.straggler_probs
+
+    def observe(self, alive):
+        """Record who answered; return True when the coefficients changed."""
+        if self.estimator is None:
+            return False
+        self.estimator.update(alive)
+        self._since += 1
+        learned = self.estimator.probs_
+        if (not hasattr(self.code, "reoptimized") or self._since < self.min_interval
+                or np.abs(learned - self.code.straggler_probs).max() <= self.drift):
+            return False
+        return self.reoptimize(straggler_probs=np.clip(learned, 0.0, 1.0 - 1e-9))
+
+    def reoptimize(self, straggler_probs=None, proxy=None):
+        """Switch to coefficients optimal for new probabilities or a new proxy."""
+        if not hasattr(self.code, "reoptimized"):
+            return False
+        self.code = self.code.reoptimized(straggler_probs=straggler_probs, proxy=proxy)
+        self.decoder.reset_code(self.code)
+        self.n_reoptimized += 1
+        self._since = 0
+        return True
