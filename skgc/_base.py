@@ -12,7 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from .backends import BACKENDS, Backend, backend_class, make_backend
+from .backends import BACKENDS, Backend, GramRefresh, Master, backend_class, make_backend
 from .coding import CODE_NAMES, GradientCode, make_code
 from .objective import Datafit, PartitionedData, Penalty, get_loss
 from .solver import SCHEDULES, StepSchedule, coded_gradient_descent
@@ -21,7 +21,8 @@ from .stragglers import StragglerModel, check_stragglers
 __all__ = ["BaseCodedGradient"]
 
 # Attributes a fit sets; a failed fit leaves none of them behind.
-_FITTED = ("coef_", "intercept_", "n_iter_", "t_", "history_", "code_", "stragglers_")
+_FITTED = ("coef_", "intercept_", "n_iter_", "t_", "history_", "code_", "stragglers_",
+           "straggler_probs_")
 
 
 class BaseCodedGradient(BaseEstimator):
@@ -53,6 +54,9 @@ class BaseCodedGradient(BaseEstimator):
         "stragglers": [None, Interval(Real, 0, 1, closed="both"), "array-like", StragglerModel],
         "backend": [StrOptions(set(BACKENDS)), Backend],
         "deadline": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"}), None],
+        "variance_reduction": ["boolean"],
+        "estimate_stragglers": ["boolean", StrOptions({"auto"})],
+        "gradient_aware": ["boolean"],
     }
 
     # -- building blocks -------------------------------------------------------------
@@ -142,16 +146,27 @@ class BaseCodedGradient(BaseEstimator):
                                int(seeds[1]))
         datafit = Datafit(loss, self.fit_intercept)
         schedule = self._schedule(loss, datafit, data, code, penalty, int(seeds[2]))
-        noisy = (not code.waits_for_all) and code.residual_error("independent") > 1e-12
         backend = make_backend(self.backend, stragglers, self.deadline, int(seeds[3]))
-        with backend.start(data, datafit, code):
+        master = Master(code, self.variance_reduction, self._learns_stragglers(),
+                        random_state=int(seeds[4]))
+        noisy = ((not code.waits_for_all) and not master.variance_reduced
+                 and code.residual_error("independent") > 1e-12)
+        with backend.start(data, datafit, code, master):
+            oracle = (GramRefresh(backend.gradient, master, data, datafit)
+                      if self.gradient_aware else backend.gradient)
             result = coded_gradient_descent(
-                backend.gradient, coef, intercept, penalty, schedule, max_iter=max_iter,
+                oracle, coef, intercept, penalty, schedule, max_iter=max_iter,
                 tol=tol, n_iter_no_change=self.n_iter_no_change, average=self.average,
                 noisy=noisy, validation_score=validation, t_start=t_start,
                 verbose=self.verbose,
             )
-        return result, code, stragglers
+        return result, master, stragglers
+
+    def _learns_stragglers(self):
+        """``estimate_stragglers="auto"``: learn them on real backends given no model."""
+        if self.estimate_stragglers != "auto":
+            return bool(self.estimate_stragglers)
+        return self.stragglers is None and backend_class(self.backend).name != "simulated"
 
     def _fit_arrays(self, X, Y, sample_weight, coef_init, intercept_init, *, incremental):
         """Fit on validated arrays and set the fitted attributes all at once."""
@@ -166,7 +181,7 @@ class BaseCodedGradient(BaseEstimator):
         validation = None
         if self.early_stopping and not incremental:
             X, Y, sample_weight, validation = self._split_validation(X, Y, sample_weight)
-        result, code, stragglers = self._run(
+        result, master, stragglers = self._run(
             X, Y, sample_weight, coef, intercept,
             max_iter=1 if incremental else self.max_iter, validation=validation,
             t_start=previous_iter, tol=None if incremental else self.tol,
@@ -179,7 +194,8 @@ class BaseCodedGradient(BaseEstimator):
         self.n_iter_ = result.n_iter
         self.t_ = (previous_t - 1 if incremental else 0) + result.n_iter * X.shape[0] + 1
         self.history_ = result.history
-        self.code_, self.stragglers_ = code, stragglers
+        self.code_, self.stragglers_ = master.code, stragglers
+        self.straggler_probs_ = np.array(master.straggler_probs, dtype=float)
         return self
 
     def _split_validation(self, X, Y, sample_weight):

@@ -78,7 +78,8 @@ default="hinge"
                  eta0=0.01, power_t=0.5, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=5, class_weight=None, warm_start=False, average=False,
                  n_workers=8, n_partitions=None, load=None, code="optimal", stragglers=None,
-                 backend="simulated", deadline=None):
+                 backend="simulated", deadline=None, variance_reduction=True,
+                 estimate_stragglers="auto", gradient_aware=False):
         self.loss = loss
         self.penalty = penalty
         self.alpha = alpha
@@ -107,6 +108,9 @@ default="hinge"
         self.stragglers = stragglers
         self.backend = backend
         self.deadline = deadline
+        self.variance_reduction = variance_reduction
+        self.estimate_stragglers = estimate_stragglers
+        self.gradient_aware = gradient_aware
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):

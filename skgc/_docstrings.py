@@ -70,7 +70,24 @@ default=None
     deadline : float, "auto" or None, default=None
         Seconds the master waits for the workers in an iteration; None or "auto": the
         straggler model's default (for delay models, from the fast workers' times), with
-        which the code's straggling probabilities ``P(T_j > deadline)`` are computed.""".strip("\n")
+        which the code's straggling probabilities ``P(T_j > deadline)`` are computed.
+    variance_reduction : bool, default=True
+        Decode with a control variate: the master keeps each worker's last delivered
+        message ``h_j`` and estimates ``sum_j E[w_j] h_j + sum_j w_j (f_j - h_j)``. The
+        estimate keeps the code's expectation (unbiased for unbiased codes) and its
+        variance vanishes as the iterates converge, so the constant "auto" step converges
+        to the exact optimum under stragglers, without averaging. Applies to codes with a
+        fixed decoder (optimal, song_choi, sgc, ignore_unbiased, ...); the others are
+        decoded plainly.
+    estimate_stragglers : bool or "auto", default="auto"
+        Learn each worker's straggling probability from who answers (fitted
+        ``straggler_probs_``) and re-optimise the "optimal" code's coefficients when the
+        estimates drift by more than 0.05. "auto": on real backends when ``stragglers``
+        is None.
+    gradient_aware : bool, default=False
+        Every 50 iterations, measure the Gram matrix ``M`` of the partition gradients (one
+        pass over the master's copy of the data) and use the "optimal" code's coefficients
+        that minimise the true residual error ``sum_j p_j (1 - p_j) c_j^T M c_j``.""".strip("\n")
 
 FITTED_ATTRIBUTES = """
     n_iter_ : int
@@ -90,4 +107,7 @@ FITTED_ATTRIBUTES = """
     code_ : skgc.coding.GradientCode
         The code used.
     stragglers_ : skgc.stragglers.StragglerModel
-        The straggler model used.""".strip("\n")
+        The straggler model used.
+    straggler_probs_ : ndarray of shape (n_workers,)
+        The straggling probabilities the code ended with (learned ones with
+        ``estimate_stragglers``).""".strip("\n")

@@ -148,3 +148,18 @@ def test_more_partitions_than_samples_is_refused():
     X, Y, weight = _problem()
     with pytest.raises(ValueError, match=r"n_partitions=61 .*\(60 samples\)"):
         PartitionedData(X, Y, weight, 61)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_partition_sums_in_one_pass_equal_each_partitions_sums(sparse, fit_intercept):
+    X, Y, weight = _problem(sparse)
+    data = PartitionedData(X, Y, weight, n_partitions=5, shuffle=True, random_state=1)
+    fit = Datafit(get_loss("squared_hinge"), fit_intercept)
+    coef, intercept = RNG.normal(size=(4, 2)), np.array([0.2, -0.1])
+    packed = fit.partition_sums(data, coef, intercept)
+    assert packed.shape == (5, 1 + 8 + 2)
+    for k in range(5):
+        value, grad, grad_b = fit.sums(*data.partition(k), coef, intercept)
+        np.testing.assert_allclose(packed[k], np.r_[value, grad.ravel(), grad_b], rtol=1e-10,
+                                   atol=1e-12)

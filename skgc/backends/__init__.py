@@ -8,6 +8,7 @@ and a real deadline; ``"dask"`` runs them on a Dask ``distributed`` cluster.
 from ._base import Backend, iteration_outcome
 from ._dask import DaskBackend
 from ._live import LiveBackend
+from ._master import GramRefresh, Master
 from ._local import LokyBackend, ThreadingBackend
 from ._simulated import SimulatedBackend
 
@@ -32,4 +33,4 @@ def make_backend(backend, stragglers, deadline, random_state):
 
 
 __all__ = ["Backend", "LiveBackend", "SimulatedBackend", "ThreadingBackend", "LokyBackend",
-           "DaskBackend", "iteration_outcome", "make_backend", "backend_class", "BACKENDS"]
+           "DaskBackend", "Master", "GramRefresh", "iteration_outcome", "make_backend", "backend_class", "BACKENDS"]

@@ -99,6 +99,16 @@ def _is_fixed_decoder(code):
 
 
 def make_decoder(code, variance_reduction, random_state=0):
-    """The decoder for a fit."""
-    return ControlVariateDecoder(code, random_state) if variance_reduction else \
-        PlainDecoder(code)
+    """The decoder for a fit.
+
+    The control variate only pays off when who answers is random: a code that waits for
+    every worker, or one built for workers that never straggle, is decoded plainly. Codes
+    whose decoding weights depend on the whole alive set (least squares, rescaling) are
+    decoded plainly too: their weights can be large and erratic, and the control variate
+    then adds variance instead of removing it.
+    """
+    p = code.straggler_probs
+    deterministic = code.waits_for_all or p is None or not np.any(p > 0)
+    if variance_reduction and not deterministic and _is_fixed_decoder(code):
+        return ControlVariateDecoder(code, random_state)
+    return PlainDecoder(code)

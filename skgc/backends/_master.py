@@ -5,7 +5,7 @@ import numpy as np
 from ..stragglers._estimation import StragglerEstimator
 from ._decoding import PlainDecoder, make_decoder
 
-__all__ = ["Master"]
+__all__ = ["Master", "GramRefresh"]
 
 
 class Master:
@@ -42,6 +42,11 @@ class Master:
         self.min_interval = min_interval
         self.n_reoptimized = 0
         self._since = 0
+
+    @property
+    def variance_reduced(self):
+        """Whether the estimate's variance vanishes at convergence (control variate)."""
+        return self.decoder.variance_reduced
 
     @property
     def decodes_by_partition_weights(self):
@@ -81,3 +86,36 @@ class Master:
         self.n_reoptimized += 1
         self._since = 0
         return True
+
+
+class GramRefresh:
+    """Gradient-aware coefficients: re-measure the partition gradients' Gram matrix.
+
+    Wraps an oracle; every ``every`` iterations (and at the first) the master computes the
+    partition gradients at the current iterate on its own copy of the data (one pass over
+    the data, so ``1 / every`` of the training cost) and re-optimises the coefficients for
+    the true residual error ``sum_j p_j (1 - p_j) c_j^T M c_j``.
+
+    Parameters
+    ----------
+    oracle : callable
+        ``oracle(coef, intercept) -> GradientEstimate`` (a backend's ``gradient``).
+    master : Master
+    data : skgc.objective.PartitionedData
+    datafit : skgc.objective.Datafit
+    every : int, default=50
+    """
+
+    def __init__(self, oracle, master, data, datafit, every=50):
+        self.oracle, self.master, self.data, self.datafit = oracle, master, data, datafit
+        self.every = every
+        self.calls = 0
+
+    def __call__(self, coef, intercept):
+        if self.calls % self.every == 0:
+            gradients = self.datafit.partition_sums(self.data, coef, intercept)[:, 1:]
+            gram = gradients @ gradients.T
+            if np.trace(gram) > 0:
+                self.master.reoptimize(proxy=gram)
+        self.calls += 1
+        return self.oracle(coef, intercept)

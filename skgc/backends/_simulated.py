@@ -3,7 +3,7 @@
 import numpy as np
 
 from ._base import Backend, iteration_outcome
-from ._decoding import pack, unpack
+from ._decoding import unpack
 
 __all__ = ["SimulatedBackend"]
 
@@ -52,5 +52,4 @@ class SimulatedBackend(Backend):
 
     def _partition_sums(self, coef, intercept):
         """Packed ``(value_k, grad_k)`` of every partition, shape (n_partitions, m)."""
-        return np.array([pack(*self.datafit.sums(*self.data.partition(k), coef, intercept))
-                         for k in range(self.data.n_partitions)])
+        return self.datafit.partition_sums(self.data, coef, intercept)

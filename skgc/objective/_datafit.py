@@ -1,6 +1,7 @@
 """The data term of the objective, split into partitions."""
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, eigsh
 from sklearn.utils import check_random_state
 
@@ -100,6 +101,40 @@ class Datafit:
         grad_coef = np.asarray(X.T @ residual.astype(X.dtype, copy=False), dtype=np.float64)
         grad_intercept = residual.sum(axis=0) if self.fit_intercept else np.zeros(Y.shape[1])
         return value, grad_coef, grad_intercept
+
+    def partition_sums(self, data, coef, intercept):
+        """Value and gradient sums of every partition in one pass over the data.
+
+        Returns
+        -------
+        ndarray of shape (n_partitions, 1 + n_features * n_outputs + n_outputs)
+            Row ``k`` packs partition ``k``'s value sum, gradient with respect to ``coef``
+            (flattened) and gradient with respect to ``intercept``.
+
+        Notes
+        -----
+        The per-partition gradients are one sparse-times-dense product ``S @ X`` where row
+        ``(k, c)`` of ``S`` holds the weighted loss derivatives of output ``c`` on
+        partition ``k``'s rows: a single pass over ``X``, not ``K`` small products.
+        """
+        X, Y, weight = data.X, data.Y, data.sample_weight
+        n_partitions, (n_samples, n_outputs) = data.n_partitions, Y.shape
+        part = np.repeat(np.arange(n_partitions), data.sizes)
+        pred = self.predict(X, coef, intercept)
+        values = np.bincount(part, weight * self.loss.value(Y, pred).sum(axis=1),
+                             minlength=n_partitions)
+        residual = self.loss.derivative(Y, pred) * weight[:, None]
+        rows = (part[:, None] * n_outputs + np.arange(n_outputs)).ravel()
+        selector = sp.csr_matrix((residual.ravel(), (rows, np.repeat(np.arange(n_samples),
+                                                                      n_outputs))),
+                                 shape=(n_partitions * n_outputs, n_samples))
+        grads = selector @ X
+        grads = np.asarray(grads.toarray() if sp.issparse(grads) else grads, dtype=np.float64)
+        grads = grads.reshape(n_partitions, n_outputs, -1).transpose(0, 2, 1)
+        intercepts = np.zeros((n_partitions, n_outputs))
+        if self.fit_intercept:
+            intercepts = (selector @ np.ones(n_samples)).reshape(n_partitions, n_outputs)
+        return np.column_stack([values, grads.reshape(n_partitions, -1), intercepts])
 
     def smoothness(self, data, random_state=None, n_iter=30):
         """Smoothness constant of the mean data term, ``sum_i s_i l_i / sum_i s_i``.

@@ -3,6 +3,8 @@
 from ._bernoulli import BernoulliStragglers, paper_model
 from ._base import StragglerModel, check_stragglers
 from ._delays import DelayModel, FixedDelays, Pareto, ShiftedExponential, TraceDelays
+from ._estimation import StragglerEstimator
 
 __all__ = ["StragglerModel", "BernoulliStragglers", "paper_model", "check_stragglers",
-           "DelayModel", "FixedDelays", "ShiftedExponential", "Pareto", "TraceDelays"]
+           "DelayModel", "FixedDelays", "ShiftedExponential", "Pareto", "TraceDelays",
+           "StragglerEstimator"]
