@@ -13,7 +13,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .backends import BACKENDS, Backend, GramRefresh, Master, backend_class, make_backend
-from .coding import CODE_NAMES, GradientCode, make_code
+from .coding import CODE_NAMES, GradientCode, default_load, make_code
+from .deadline import choose_deadline
 from .objective import Datafit, PartitionedData, Penalty, get_loss
 from .solver import SCHEDULES, StepSchedule, coded_gradient_descent
 from .stragglers import StragglerModel, check_stragglers
@@ -22,7 +23,7 @@ __all__ = ["BaseCodedGradient"]
 
 # Attributes a fit sets; a failed fit leaves none of them behind.
 _FITTED = ("coef_", "intercept_", "n_iter_", "t_", "history_", "code_", "stragglers_",
-           "straggler_probs_")
+           "straggler_probs_", "deadline_")
 
 
 class BaseCodedGradient(BaseEstimator):
@@ -53,7 +54,8 @@ class BaseCodedGradient(BaseEstimator):
         "code": [StrOptions(set(CODE_NAMES)), GradientCode],
         "stragglers": [None, Interval(Real, 0, 1, closed="both"), "array-like", StragglerModel],
         "backend": [StrOptions(set(BACKENDS)), Backend],
-        "deadline": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"}), None],
+        "deadline": [Interval(Real, 0, None, closed="neither"),
+                     StrOptions({"auto", "optimal"}), None],
         "variance_reduction": ["boolean"],
         "estimate_stragglers": ["boolean", StrOptions({"auto"})],
         "gradient_aware": ["boolean"],
@@ -91,13 +93,25 @@ class BaseCodedGradient(BaseEstimator):
                 f"{n_samples} partitions."
             )
         stragglers = check_stragglers(self.stragglers, self.n_workers)
-        probs = backend_class(self.backend).straggler_probs(
-            stragglers, None if self.deadline == "auto" else self.deadline)
         load = None if self.load is None else (
             self.load if np.isscalar(self.load) else np.asarray(self.load))
+        deadline = None if self.deadline == "auto" else self.deadline
+        if deadline == "optimal":
+            deadline = self._optimal_deadline(stragglers, n_partitions, load, seed)
+        probs = backend_class(self.backend).straggler_probs(stragglers, deadline)
         code = make_code(self.code, self.n_workers, n_partitions, load=load,
                          straggler_probs=probs, random_state=seed)
-        return stragglers, code
+        return stragglers, code, deadline
+
+    def _optimal_deadline(self, stragglers, n_partitions, load, seed):
+        """``deadline="optimal"``: the deadline of least expected time to accuracy."""
+        if not isinstance(self.code, str) or load is not None and not np.isscalar(load):
+            raise ValueError(
+                "deadline='optimal' needs a code given by name and a single integer load."
+            )
+        loads = (load if load is not None else default_load(self.n_workers, n_partitions),)
+        return choose_deadline(stragglers, loads=loads, code=self.code,
+                               n_partitions=n_partitions, random_state=seed).deadline
 
     def _schedule(self, loss, datafit, data, code, penalty, seed):
         """The step-size schedule, from the objective's smoothness and the code's noise."""
@@ -141,12 +155,12 @@ class BaseCodedGradient(BaseEstimator):
         seeds %= np.iinfo(np.int32).max
         loss = get_loss(self.loss, self.epsilon)
         penalty = Penalty.from_sgd_params(self.penalty, self.alpha, self.l1_ratio)
-        stragglers, code = self._build_code(X.shape[0], int(seeds[0]))
+        stragglers, code, deadline = self._build_code(X.shape[0], int(seeds[0]))
         data = PartitionedData(X, Y, sample_weight, code.n_partitions, self.shuffle,
                                int(seeds[1]))
         datafit = Datafit(loss, self.fit_intercept)
         schedule = self._schedule(loss, datafit, data, code, penalty, int(seeds[2]))
-        backend = make_backend(self.backend, stragglers, self.deadline, int(seeds[3]))
+        backend = make_backend(self.backend, stragglers, deadline, int(seeds[3]))
         master = Master(code, self.variance_reduction, self._learns_stragglers(),
                         random_state=int(seeds[4]))
         noisy = ((not code.waits_for_all) and not master.variance_reduced
@@ -160,7 +174,7 @@ class BaseCodedGradient(BaseEstimator):
                 noisy=noisy, validation_score=validation, t_start=t_start,
                 verbose=self.verbose,
             )
-        return result, master, stragglers
+        return result, master, stragglers, backend.deadline
 
     def _learns_stragglers(self):
         """``estimate_stragglers="auto"``: learn them on real backends given no model."""
@@ -181,7 +195,7 @@ class BaseCodedGradient(BaseEstimator):
         validation = None
         if self.early_stopping and not incremental:
             X, Y, sample_weight, validation = self._split_validation(X, Y, sample_weight)
-        result, master, stragglers = self._run(
+        result, master, stragglers, deadline = self._run(
             X, Y, sample_weight, coef, intercept,
             max_iter=1 if incremental else self.max_iter, validation=validation,
             t_start=previous_iter, tol=None if incremental else self.tol,
@@ -196,6 +210,7 @@ class BaseCodedGradient(BaseEstimator):
         self.history_ = result.history
         self.code_, self.stragglers_ = master.code, stragglers
         self.straggler_probs_ = np.array(master.straggler_probs, dtype=float)
+        self.deadline_ = float(deadline)
         return self
 
     def _split_validation(self, X, Y, sample_weight):

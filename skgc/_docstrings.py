@@ -67,10 +67,12 @@ default=None
         straggler model's delays, with a real deadline; "dask", the current
         ``distributed.Client``. A ``skgc.backends`` object, such as
         ``DaskBackend(client=client)``, sets options.
-    deadline : float, "auto" or None, default=None
+    deadline : float, "auto", "optimal" or None, default=None
         Seconds the master waits for the workers in an iteration; None or "auto": the
         straggler model's default (for delay models, from the fast workers' times), with
         which the code's straggling probabilities ``P(T_j > deadline)`` are computed.
+        "optimal" (delay models): the deadline of least expected time to accuracy, see
+        :func:`skgc.deadline.choose_deadline`.
     variance_reduction : bool, default=True
         Decode with a control variate: the master keeps each worker's last delivered
         message ``h_j`` and estimates ``sum_j E[w_j] h_j + sum_j w_j (f_j - h_j)``. The
@@ -110,4 +112,6 @@ FITTED_ATTRIBUTES = """
         The straggler model used.
     straggler_probs_ : ndarray of shape (n_workers,)
         The straggling probabilities the code ended with (learned ones with
-        ``estimate_stragglers``).""".strip("\n")
+        ``estimate_stragglers``).
+    deadline_ : float
+        The deadline the master used (seconds; virtual in simulation).""".strip("\n")
