@@ -13,11 +13,12 @@ from sklearn.preprocessing import StandardScaler
 from ._regressor import CodedGradientRegressor
 from .stragglers import paper_model
 
-ROWS = (  # label, code, with stragglers
-    ("GD, no stragglers", "full", False),
-    ("ignore stragglers", "ignore", True),
-    ("song_choi (paper)", "song_choi", True),
-    ("optimal (skgc)", "optimal", True),
+ROWS = (  # label, code, with stragglers, variance reduction
+    ("GD, no stragglers", "full", False, False),
+    ("ignore stragglers", "ignore", True, False),
+    ("song_choi (paper)", "song_choi", True, False),
+    ("optimal", "optimal", True, False),
+    ("optimal + VR (skgc)", "optimal", True, True),
 )
 
 
@@ -25,6 +26,8 @@ def add_arguments(parser):
     parser.add_argument("--workers", type=int, default=10, help="number of workers (10)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (0)")
     parser.add_argument("--alpha", type=float, default=1e-3, help="l2 strength (1e-3)")
+    parser.add_argument("--iterations", type=int, default=3000,
+                        help="iteration budget, the same for every scheme (3000)")
 
 
 def run(args):
@@ -33,13 +36,14 @@ def run(args):
     model = paper_model(args.workers, random_state=args.seed)
     print(f"Diabetes regression, {len(y_train)} training samples; {args.workers} workers, "
           f"straggling probabilities {model.probs.min():.3f} .. {model.probs.max():.3f} "
-          "(Song & Choi's model)\n")
+          f"(Song & Choi's model); {args.iterations} iterations each\n")
     print(f"{'scheme':<20} {'rel. gap':>10} {'test R2':>8} {'iters':>6} {'load/worker':>12}"
           f" {'time (s)':>9}")
-    for label, code, straggling in ROWS:
+    for label, code, straggling, variance_reduction in ROWS:
         reg = CodedGradientRegressor(
-            alpha=args.alpha, n_workers=args.workers, code=code,
-            stragglers=model if straggling else None, random_state=args.seed,
+            alpha=args.alpha, n_workers=args.workers, code=code, tol=None,
+            max_iter=args.iterations, stragglers=model if straggling else None,
+            variance_reduction=variance_reduction, random_state=args.seed,
         )
         start = time.perf_counter()
         with warnings.catch_warnings():

@@ -30,7 +30,6 @@ class SimulatedBackend(Backend):
     def start(self, data, datafit, code, master=None):
         self._begin(code, master)
         self.data, self.datafit = data, datafit
-        self._partition_of_row = np.repeat(np.arange(data.n_partitions), data.sizes)
         return self
 
     def gradient(self, coef, intercept):
@@ -47,7 +46,7 @@ class SimulatedBackend(Backend):
     def _weighted_pass(self, partition_weights, coef, intercept):
         """``sum_k beta_k (value_k, grad_k)`` in one pass over the data."""
         data = self.data
-        row_weight = data.sample_weight * partition_weights[self._partition_of_row]
+        row_weight = data.sample_weight * partition_weights[data.partition_of_row]
         return self.datafit.sums(data.X, data.Y, row_weight, coef, intercept)
 
     def _partition_sums(self, coef, intercept):

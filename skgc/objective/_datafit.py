@@ -1,5 +1,7 @@
 """The data term of the objective, split into partitions."""
 
+from functools import cached_property
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, eigsh
@@ -49,6 +51,36 @@ class PartitionedData:
     @property
     def n_partitions(self):
         return len(self.sizes)
+
+    @cached_property
+    def partition_of_row(self):
+        """Partition index of every row, shape (n_samples,)."""
+        return np.repeat(np.arange(self.n_partitions), self.sizes)
+
+    def selector(self, residual):
+        """Sparse ``(n_partitions * n_outputs, n_samples)`` matrix spreading ``residual``.
+
+        Row ``k * n_outputs + c`` holds ``residual[:, c]`` on partition ``k``'s rows, so that
+        ``selector(residual) @ X`` stacks every partition's gradient in one pass over ``X``.
+        Its sparsity structure is computed once per fit.
+        """
+        n_samples, n_outputs = residual.shape
+        if getattr(self, "_layout", (None,))[0] != n_outputs:
+            rows = np.arange(n_samples)
+            starts = np.repeat(self.bounds[:-1], self.sizes)
+            # entry order: by partition, then output, then row within the partition
+            order = (starts[:, None] * n_outputs + np.arange(n_outputs) * self.sizes[
+                self.partition_of_row][:, None] + (rows - starts)[:, None])
+            gather = np.empty(n_samples * n_outputs, dtype=np.intp)
+            gather[order.ravel()] = np.arange(n_samples * n_outputs)
+            indices = np.concatenate([
+                np.tile(np.arange(a, b), n_outputs)
+                for a, b in zip(self.bounds[:-1], self.bounds[1:])])
+            indptr = np.concatenate([[0], np.cumsum(np.repeat(self.sizes, n_outputs))])
+            self._layout = (n_outputs, gather, indices, indptr)
+        _, gather, indices, indptr = self._layout
+        return sp.csr_matrix((residual.ravel()[gather], indices, indptr),
+                             shape=(self.n_partitions * n_outputs, n_samples))
 
     def partition(self, k):
         """``(X_k, Y_k, sample_weight_k)`` of partition ``k``."""
@@ -118,22 +150,18 @@ class Datafit:
         partition ``k``'s rows: a single pass over ``X``, not ``K`` small products.
         """
         X, Y, weight = data.X, data.Y, data.sample_weight
-        n_partitions, (n_samples, n_outputs) = data.n_partitions, Y.shape
-        part = np.repeat(np.arange(n_partitions), data.sizes)
+        n_partitions, n_outputs = data.n_partitions, Y.shape[1]
+        part = data.partition_of_row
         pred = self.predict(X, coef, intercept)
         values = np.bincount(part, weight * self.loss.value(Y, pred).sum(axis=1),
                              minlength=n_partitions)
-        residual = self.loss.derivative(Y, pred) * weight[:, None]
-        rows = (part[:, None] * n_outputs + np.arange(n_outputs)).ravel()
-        selector = sp.csr_matrix((residual.ravel(), (rows, np.repeat(np.arange(n_samples),
-                                                                      n_outputs))),
-                                 shape=(n_partitions * n_outputs, n_samples))
+        selector = data.selector(self.loss.derivative(Y, pred) * weight[:, None])
         grads = selector @ X
         grads = np.asarray(grads.toarray() if sp.issparse(grads) else grads, dtype=np.float64)
         grads = grads.reshape(n_partitions, n_outputs, -1).transpose(0, 2, 1)
         intercepts = np.zeros((n_partitions, n_outputs))
         if self.fit_intercept:
-            intercepts = (selector @ np.ones(n_samples)).reshape(n_partitions, n_outputs)
+            intercepts = np.asarray(selector.sum(axis=1)).reshape(n_partitions, n_outputs)
         return np.column_stack([values, grads.reshape(n_partitions, -1), intercepts])
 
     def smoothness(self, data, random_state=None, n_iter=30):
