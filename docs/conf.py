@@ -122,6 +122,7 @@ API_MODULES = [
     ("skgc.coding", "Gradient codes", None),
     ("skgc.stragglers", "Straggler models", None),
     ("skgc.backends", "Execution backends", None),
+    ("skgc.deadline", "Choosing the deadline", None),
     ("skgc.solver", "Solver", None),
     ("skgc.objective", "Objective", None),
 ]
