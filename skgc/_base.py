@@ -116,12 +116,11 @@ class BaseCodedGradient(BaseEstimator):
     def _schedule(self, loss, datafit, data, code, penalty, seed):
         """The step-size schedule, from the objective's smoothness and the code's noise."""
         smoothness = datafit.smoothness(data, random_state=seed) + penalty.l2
-        noise = code.residual_error("coherent") / code.n_partitions**2
         typw = np.sqrt(1.0 / np.sqrt(self.alpha)) if self.alpha > 0 else 1.0
         initial_eta0 = typw / max(1.0, abs(float(loss.derivative(1.0, -typw))))
         return StepSchedule(
             self.learning_rate, self.eta0, self.power_t, smoothness, penalty.l2,
-            smooth=loss.smoothness is not None, noise=noise,
+            smooth=loss.smoothness is not None, noise=code.relative_variance,
             optimal_init=1.0 / (initial_eta0 * max(self.alpha, 1e-300)),
         )
 

@@ -74,11 +74,10 @@ def iteration_cost(model, times, deadline, load, code="optimal", n_partitions=No
                           straggler_probs=probs, random_state=random_state)
     except ValueError:  # some partition can never be recovered at this deadline
         return np.inf, probs
-    noise = built.residual_error("coherent") / built.n_partitions**2
     response = times + compute
     everyone = (response <= deadline).all(axis=1)
     duration = np.where(everyone, response.max(axis=1), deadline).mean()
-    return float(duration * (1.0 + noise)), probs
+    return float(duration * (1.0 + built.relative_variance)), probs
 
 
 def choose_deadline(model, loads=(2,), code="optimal", n_partitions=None,

@@ -182,6 +182,16 @@ class GradientCode:
         """``residual_error("independent")`` at ``straggler_probs``."""
         return self.residual_error("independent")
 
+    @property
+    def relative_variance(self):
+        """``E||g_hat - g||^2 / ||g||^2`` when all partition gradients are alike.
+
+        The coherent residual error over ``K^2``: the factor ``1 + relative_variance`` by
+        which the solver's "auto" step shrinks so that each step still descends in
+        expectation.
+        """
+        return self.residual_error("coherent") / self.n_partitions**2
+
     def _resolve_p(self, p):
         if p is None:
             if self.straggler_probs is None:
