@@ -12,6 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ._callbacks import CallbackSupportMixin, IterationCallbacks
 from .backends import BACKENDS, Backend, GramRefresh, Master, backend_class, make_backend
 from .coding import CODE_NAMES, GradientCode, default_load, make_code
 from .deadline import choose_deadline
@@ -26,7 +27,7 @@ _FITTED = ("coef_", "intercept_", "n_iter_", "t_", "history_", "code_", "straggl
            "straggler_probs_", "deadline_")
 
 
-class BaseCodedGradient(BaseEstimator):
+class BaseCodedGradient(CallbackSupportMixin, BaseEstimator):
     """Parameters and fit driver shared by the regressor and the classifier."""
 
     _parameter_constraints: dict = {
@@ -144,7 +145,7 @@ class BaseCodedGradient(BaseEstimator):
     # -- the fit driver ------------------------------------------------------------
 
     def _run(self, X, Y, sample_weight, coef, intercept, *, max_iter, validation, t_start,
-             tol, seed_offset=0):
+             tol, seed_offset=0, callbacks_on=False):
         """Partition the data, build the code and run coded gradient descent.
 
         Returns the solver's result and the fitted building blocks; sets nothing on self.
@@ -167,12 +168,15 @@ class BaseCodedGradient(BaseEstimator):
         with backend.start(data, datafit, code, master):
             oracle = (GramRefresh(backend.gradient, master, data, datafit)
                       if self.gradient_aware else backend.gradient)
+            callbacks = IterationCallbacks(self, X, max_iter) if callbacks_on else None
             result = coded_gradient_descent(
                 oracle, coef, intercept, penalty, schedule, max_iter=max_iter,
                 tol=tol, n_iter_no_change=self.n_iter_no_change, average=self.average,
                 noisy=noisy, validation_score=validation, t_start=t_start,
-                verbose=self.verbose,
+                verbose=self.verbose, callback=callbacks and callbacks.on_iteration,
             )
+            if callbacks is not None:
+                callbacks.close(result.coef, result.intercept)
         return result, master, stragglers, backend.deadline
 
     def _learns_stragglers(self):
@@ -198,7 +202,7 @@ class BaseCodedGradient(BaseEstimator):
             X, Y, sample_weight, coef, intercept,
             max_iter=1 if incremental else self.max_iter, validation=validation,
             t_start=previous_iter, tol=None if incremental else self.tol,
-            seed_offset=previous_iter,
+            seed_offset=previous_iter, callbacks_on=not incremental,
         )
         for name in _FITTED:
             if hasattr(self, name):

@@ -13,6 +13,7 @@ from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classi
 from sklearn.utils.validation import validate_data
 
 from ._base import BaseCodedGradient
+from ._callbacks import with_callbacks
 from ._docstrings import CODING_PARAMETERS, FITTED_ATTRIBUTES, SGD_PARAMETERS
 from .objective import LOSSES
 
@@ -112,6 +113,7 @@ default="hinge"
         self.estimate_stragglers = estimate_stragglers
         self.gradient_aware = gradient_aware
 
+    @with_callbacks
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit the model by coded gradient descent.

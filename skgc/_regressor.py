@@ -7,6 +7,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import column_or_1d, validate_data
 
 from ._base import BaseCodedGradient
+from ._callbacks import with_callbacks
 from ._docstrings import CODING_PARAMETERS, FITTED_ATTRIBUTES, SGD_PARAMETERS
 from .objective import REGRESSION_LOSSES
 
@@ -98,6 +99,7 @@ class CodedGradientRegressor(RegressorMixin, BaseCodedGradient):
         self.estimate_stragglers = estimate_stragglers
         self.gradient_aware = gradient_aware
 
+    @with_callbacks
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit the model by coded gradient descent.

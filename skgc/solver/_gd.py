@@ -115,7 +115,7 @@ def coded_gradient_descent(oracle, coef, intercept, penalty, schedule, *, max_it
     verbose : int, default=0
     callback : callable or None
         ``callback(iteration, coef, intercept)`` after every iteration (the returned,
-        possibly averaged, iterate).
+        possibly averaged, iterate); a true return value stops the descent.
 
     Returns
     -------
@@ -143,8 +143,9 @@ def coded_gradient_descent(oracle, coef, intercept, penalty, schedule, *, max_it
         history.append(objective if estimate.n_alive else np.nan, estimate, step)
         if verbose:
             _report(iteration, objective, estimate, step)
-        if callback is not None:
-            callback(iteration, *averager.current(coef, intercept))
+        if callback is not None and callback(iteration, *averager.current(coef, intercept)):
+            converged = True  # a callback asked to stop
+            break
         if estimate.n_alive == 0:
             continue
         if switch is not None:
