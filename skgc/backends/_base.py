@@ -1,5 +1,7 @@
 """What every execution backend provides to the master."""
 
+import numbers
+
 import numpy as np
 from sklearn.utils import check_random_state
 
@@ -37,6 +39,15 @@ class Backend:
     _draws_per_batch = 256
 
     def __init__(self, stragglers=None, deadline=None, random_state=None):
+        from ..stragglers import StragglerModel
+
+        if stragglers is not None and not isinstance(stragglers, StragglerModel):
+            raise TypeError(
+                "stragglers must be a skgc.stragglers model or None; got "
+                f"{type(stragglers).__name__} {stragglers!r} (the estimators turn "
+                "probabilities into a model with skgc.stragglers.check_stragglers)."
+            )
+        _check_deadline(deadline)
         self.stragglers = stragglers
         self.deadline = deadline
         if stragglers is not None:
@@ -104,6 +115,17 @@ class Backend:
 
     def __exit__(self, *exc_info):
         self.close()
+
+
+def _check_deadline(deadline):
+    """A deadline is None, "auto" or a positive number of seconds."""
+    if deadline is None or (isinstance(deadline, str) and deadline == "auto"):
+        return
+    if isinstance(deadline, (str, bool)) or not isinstance(deadline, numbers.Real) \
+            or not deadline > 0:
+        raise ValueError(
+            f'deadline must be a positive number of seconds, "auto" or None; got {deadline!r}.'
+        )
 
 
 def _resolve_deadline(stragglers, deadline):

@@ -57,6 +57,12 @@ class DaskBackend(LiveBackend):
 
     def __init__(self, stragglers=None, deadline=None, random_state=None, *, client=None):
         super().__init__(stragglers, deadline, random_state)
+        if client is not None and not all(hasattr(client, name) for name in
+                                          ("submit", "scatter", "scheduler_info")):
+            raise TypeError(
+                "client must be a distributed.Client or None (the current client); got "
+                f"{client!r}. Connect first: DaskBackend(client=distributed.Client(address))."
+            )
         self.client = client
 
     def __deepcopy__(self, memo):  # sklearn's clone deep-copies parameters: share the client

@@ -48,20 +48,14 @@ def greedy_allocation(p, n_partitions, load, random_state=None):
     order = np.lexsort((np.arange(n_workers), -r, ~n_exact))
     allocation = np.zeros((n_workers, n_partitions), dtype=bool)
     mass = np.zeros((3, n_partitions))  # exact holders, finite r mass, holders
+    partitions = np.arange(n_partitions)
     for j in order:
-        for _ in range(load[j]):
-            k = _least_mass(mass, allocation[j])
-            allocation[j, k] = True
-            mass[:, k] += (float(n_exact[j]), r[j], 1.0)
+        # A slot only changes the mass of the partition it fills, which the worker then
+        # holds: its load_j slots go to the load_j partitions of least mass, taken at once.
+        chosen = np.lexsort((partitions, mass[2], mass[1], mass[0]))[:load[j]]
+        allocation[j, chosen] = True
+        mass[:, chosen] += np.array([float(n_exact[j]), r[j], 1.0])[:, None]
     return allocation
-
-
-def _least_mass(mass, held):
-    """Index of the not-held partition with the lexicographically least mass."""
-    candidates = np.flatnonzero(~held)
-    keys = mass[:, candidates]
-    best = np.lexsort((candidates, keys[2], keys[1], keys[0]))[0]
-    return candidates[best]
 
 
 def cyclic_allocation(n_workers, n_partitions, load):

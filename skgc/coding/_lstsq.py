@@ -74,18 +74,21 @@ class LstsqDecoder:
 
 
 def _min_norm_solution(system, idx):
-    """Minimum-norm ``x`` minimising ``||system @ x - 1||``; warns if ill-conditioned."""
-    u, s, vt = np.linalg.svd(system, full_matrices=False)
-    keep = s > RANK_RTOL * s[0]
-    cond = s[0] / s[keep][-1]
+    """Minimum-norm ``x`` minimising ``||system @ x - 1||``; warns if ill-conditioned.
+
+    LAPACK's ``gelsd`` (SVD-based, without forming the singular vectors: several times
+    faster than a full SVD for the 1000-worker systems) with singular values at or below
+    ``RANK_RTOL * s_max`` treated as zero.
+    """
+    x, _, rank, s = np.linalg.lstsq(system, np.ones(system.shape[0]), rcond=RANK_RTOL)
+    cond = s[0] / s[max(rank, 1) - 1] if s.size and s[0] > 0 else 1.0
     if cond > COND_WARN:
         warnings.warn(
             f"decoding the alive workers {idx.tolist()} is ill-conditioned "
             f"(condition number {cond:.1e}); the decoded gradient may be inaccurate.",
             IllConditionedDecodingWarning, stacklevel=4,
         )
-    rhs = u[:, keep].T @ np.ones(system.shape[0])
-    return vt[keep].T @ (rhs / s[keep])
+    return x
 
 
 class LstsqCode(AliveDependentError, GradientCode):

@@ -62,15 +62,27 @@ def replicated_allocation(n_workers, n_partitions, replication, rng, pairwise=Fa
     """
     allocation = np.zeros((n_workers, n_partitions), dtype=bool)
     shared = np.zeros((n_workers, n_workers))
+    loads = np.zeros(n_workers)  # running row sums of ``allocation``
     for k in range(n_partitions):
         chosen = []
+        taken = np.zeros(n_workers, dtype=bool)
+        overlap = np.zeros(n_workers)  # partitions shared with the holders chosen so far
         for _ in range(replication):
-            free = np.setdiff1d(np.arange(n_workers), chosen)
-            overlap = shared[np.ix_(chosen, free)].sum(axis=0) if pairwise else 0 * free
-            load = allocation[free].sum(axis=1)
-            chosen.append(free[np.lexsort((rng.random(free.size), overlap, load))[0]])
+            free = np.flatnonzero(~taken)  # sorted, as ``setdiff1d`` gives them
+            draw = rng.random(free.size)
+            # lexicographic minimum of (load, overlap, draw), as a lexsort would pick it
+            best = loads[free] == loads[free].min()
+            if pairwise:
+                best &= overlap[free] == overlap[free][best].min()
+            j = free[np.flatnonzero(best)[np.argmin(draw[best])]]
+            chosen.append(j)
+            taken[j] = True
+            if pairwise:
+                overlap += shared[j]
         allocation[chosen, k] = True
-        shared[np.ix_(chosen, chosen)] += 1.0
+        loads[chosen] += 1.0
+        if pairwise:
+            shared[np.ix_(chosen, chosen)] += 1.0
     return allocation
 
 

@@ -3,8 +3,9 @@
 from ._bernoulli import BernoulliStragglers, paper_model
 from ._base import StragglerModel, check_stragglers
 from ._delays import DelayModel, FixedDelays, Pareto, ShiftedExponential, TraceDelays
+from ._replay import AliveTrace, alive_matrix, replay_from_history
 from ._estimation import StragglerEstimator
 
 __all__ = ["StragglerModel", "BernoulliStragglers", "paper_model", "check_stragglers",
            "DelayModel", "FixedDelays", "ShiftedExponential", "Pareto", "TraceDelays",
-           "StragglerEstimator"]
+           "StragglerEstimator", "AliveTrace", "alive_matrix", "replay_from_history"]

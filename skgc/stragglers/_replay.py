@@ -1,0 +1,116 @@
+"""Replaying a fit's record of who answered, to reproduce it in simulation."""
+
+import numpy as np
+
+from ..coding import check_probabilities
+from ._delays import TraceDelays
+
+__all__ = ["AliveTrace", "alive_matrix", "replay_from_history"]
+
+
+def alive_matrix(history, n_workers):
+    """Decode ``history["alive"]`` (one bitmask per iteration) to a boolean matrix.
+
+    Parameters
+    ----------
+    history : dict or array-like
+        A fitted estimator's ``history_`` (or its ``"alive"`` entry): bit ``j`` of entry
+        ``t`` is set when worker ``j`` answered in iteration ``t``.
+    n_workers : int
+
+    Returns
+    -------
+    alive : ndarray of bool of shape (n_iterations, n_workers)
+    """
+    masks = history["alive"] if isinstance(history, dict) else history
+    masks = np.asarray(masks).ravel()
+    if not isinstance(n_workers, (int, np.integer)) or isinstance(n_workers, bool) \
+            or n_workers < 1:
+        raise ValueError(f"n_workers must be a positive integer; got {n_workers!r}.")
+    if masks.size == 0:
+        raise ValueError("history has no iterations to replay (history['alive'] is empty).")
+    masks = [int(m) for m in masks]
+    if min(masks) < 0:
+        raise ValueError(
+            "history['alive'] holds -1: this fit's backend did not record who answered, so "
+            "it cannot be replayed."
+        )
+    if max(masks) >> n_workers:
+        raise ValueError(
+            f"history['alive'] names workers beyond n_workers={n_workers}; give the "
+            "n_workers of the recorded fit."
+        )
+    return np.array([[(m >> j) & 1 for j in range(n_workers)] for m in masks], dtype=bool)
+
+
+class AliveTrace(TraceDelays):
+    """A recorded pattern of who answered, as a straggler model.
+
+    Iteration ``t`` of a fit has worker ``j`` answer at once when ``alive[t, j]`` and never
+    otherwise, so that any finite deadline reproduces the recorded alive sets (the default
+    deadline is 1 second). Replaying restarts at every fit, as for :class:`TraceDelays`.
+
+    Parameters
+    ----------
+    alive : array-like of bool of shape (n_iterations, n_workers)
+    straggler_probs : array-like of shape (n_workers,), default=None
+        The probabilities the model reports (and the estimators design their code for):
+        those of the recorded fit's code, to rebuild the same code; None: the recorded
+        frequencies of not answering.
+    """
+
+    def __init__(self, alive, straggler_probs=None):
+        alive = np.asarray(alive)
+        if alive.ndim != 2 or alive.size == 0 or alive.dtype != bool:
+            raise ValueError(
+                "alive must be a non-empty boolean (n_iterations, n_workers) array; got "
+                f"dtype {alive.dtype} and shape {alive.shape}."
+            )
+        super().__init__(np.where(alive.T, 0.0, np.inf))
+        self.alive = alive.copy()
+        self.probs = None if straggler_probs is None else check_probabilities(
+            straggler_probs, self.n_workers, name="straggler_probs")
+
+    def default_deadline(self):
+        return 1.0
+
+    def straggler_probs(self, deadline=None):
+        if self.probs is not None:
+            return self.probs.copy()
+        return (~self.alive).mean(axis=0)
+
+    def __repr__(self):
+        return f"AliveTrace(n_workers={self.n_workers}, n_iterations={len(self.alive)})"
+
+
+def replay_from_history(history, n_workers, straggler_probs=None):
+    """A straggler model that reproduces a fit's recorded alive sets.
+
+    Real backends record in ``history_["alive"]`` who answered in every iteration. Fitting
+    again on the simulated backend, with the same data, parameters and ``random_state``,
+    with this model as ``stragglers`` (and the recorded code, ``code=est.code_``, or its
+    probabilities, ``straggler_probs=est.code_.straggler_probs``) gives the same model up
+    to floating-point rounding: the master's decoding depends only on the alive sets.
+
+    Parameters
+    ----------
+    history : dict or array-like
+        The fitted estimator's ``history_`` or its ``"alive"`` entry.
+    n_workers : int
+    straggler_probs : array-like of shape (n_workers,), default=None
+        See :class:`AliveTrace`.
+
+    Returns
+    -------
+    AliveTrace
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgc.stragglers import replay_from_history
+    >>> model = replay_from_history({"alive": np.array([0b011, 0b111])}, 3)
+    >>> model.alive.astype(int)
+    array([[1, 1, 0],
+           [1, 1, 1]])
+    """
+    return AliveTrace(alive_matrix(history, n_workers), straggler_probs)
