@@ -184,3 +184,18 @@ def test_extreme_probabilities_in_a_fit(name, regression_data):
         reg.fit(X, y)
     assert np.isfinite(reg.coef_).all() and np.isfinite(reg.history_["objective"]).all()
     assert np.isfinite(reg.code_.coefficients).all()
+
+
+@pytest.mark.parametrize("name", ["optimal", "song_choi", "sgc", "frc"])
+def test_a_1000_worker_code_builds_and_is_correct(name):
+    p = np.random.default_rng(0).uniform(0.05, 0.5, 1000)
+    if name == "sgc":
+        p = np.full(1000, 0.2)
+    code = make_code(name, 1000, straggler_probs=p, random_state=0)
+    assert code.coefficients.shape == (1000, 1000) and code.allocation.any(axis=0).all()
+    if name == "frc":  # every group answers: exact
+        alive = np.ones(1000, dtype=bool)
+        alive[::2] = False
+        np.testing.assert_allclose(code.partition_weights(alive), 1.0, atol=1e-10)
+    else:
+        np.testing.assert_allclose((1.0 - p) @ code.coefficients, 1.0, rtol=1e-9)
