@@ -9,6 +9,7 @@ import sys
 COMMANDS = {
     "demo": ("skgc._demo", "train under the paper's stragglers and compare codes"),
     "codes": ("skgc._codes_cli", "load, residual error, bias and decoding cost of every code"),
+    "bench": ("skgc.benchmarks._cli", "run the benchmark suite; write results.md and plots"),
 }
 
 

@@ -1,0 +1,19 @@
+"""The benchmark suite behind ``skgc bench``: one module per question.
+
+======================  ===============================================================
+``paper``               the paper's comparison: objective gap against iteration
+``codes``               residual error against computation load, load for a target error
+``vs_sklearn``          fit time, score, gap and memory against SGD and exact solvers
+``iteration_cost``      simulated iteration cost against one numpy full gradient
+``backends``            wall clock with real delays on local processes and Dask
+======================  ===============================================================
+
+Each module has ``NAME``, ``TITLE`` and ``run(settings) -> Section``; every comparison in
+it is a ratio measured in one run on the same data and straggler draws.
+"""
+
+SUITE = ("paper", "codes", "vs_sklearn", "iteration_cost", "backends")
+#: The parts a ``--quick`` run finishes fastest (the test suite runs these).
+FAST = ("codes", "iteration_cost")
+
+__all__ = ["SUITE", "FAST"]

@@ -1,0 +1,86 @@
+"""Simulated per-iteration cost against one plain numpy full gradient on the same data.
+
+The floor: an iteration must read the data once (``X @ w`` and ``X.T @ r``). The simulated
+cluster computes the decoded estimate of ``n_workers`` workers with ``load`` partitions each
+in one weighted pass (plain decoding), so its cost should stay near that floor whatever the
+load; the control-variate decoder (``variance_reduction=True``) needs every partition's sums,
+also computed in one pass. Best of several interleaved repeats of both, in the same run.
+"""
+
+import time
+
+import numpy as np
+
+from ..backends import SimulatedBackend
+from ..backends._master import Master
+from ..coding import make_code
+from ..objective import Datafit, PartitionedData, get_loss
+from ..stragglers import paper_model
+from ._common import Section, md_table, progress
+
+NAME = "iteration_cost"
+TITLE = "Simulated iteration cost against one numpy full gradient"
+LOADS = (1, 3, 5)
+
+
+def _best_times(funcs, repeats):
+    """Best time of each function, the functions interleaved so that both see the same
+    machine load."""
+    best = [np.inf] * len(funcs)
+    for _ in range(repeats):
+        for i, func in enumerate(funcs):
+            start = time.perf_counter()
+            func()
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best
+
+
+def measure(n_samples, n_features, n_workers, load, repeats, seed=0, variance_reduction=False):
+    """Seconds per iteration: (numpy full gradient, simulated coded iteration)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n_samples, n_features))
+    y = X @ rng.standard_normal(n_features) + rng.standard_normal(n_samples)
+    w = rng.standard_normal(n_features)
+
+    def numpy_gradient():
+        return X.T @ (X @ w - y)
+
+    model = paper_model(n_workers, random_state=seed)
+    code = make_code("optimal", n_workers, load=load, straggler_probs=model.probs,
+                     random_state=seed)
+    data = PartitionedData(X, y[:, None], np.ones(n_samples), n_workers, random_state=seed)
+    backend = SimulatedBackend(model, random_state=seed).start(
+        data, Datafit(get_loss("squared_error")), code,
+        Master(code, variance_reduction, random_state=seed))
+    coef, intercept = w[:, None], np.zeros(1)
+    numpy_gradient(), backend.gradient(coef, intercept)  # warm up
+    floor, ours = _best_times([numpy_gradient, lambda: backend.gradient(coef, intercept)],
+                              repeats)
+    return floor, ours
+
+
+def run(settings):
+    """Time each load with plain and control-variate decoding; return a :class:`Section`."""
+    n_samples, repeats = (20_000, 5) if settings.quick else (200_000, 15)
+    rows, ratios = [], {}
+    with progress(2 * len(LOADS), NAME, settings.show_progress) as bar:
+        for vr in (False, True):
+            for load in LOADS:
+                floor, ours = measure(n_samples, 100, 20, load, repeats,
+                                      seed=settings.seeds[0], variance_reduction=vr)
+                ratios[vr, load] = ours / floor
+                rows.append([f"{n_samples:,} x 100", 20, load,
+                             "control variate" if vr else "plain", f"{floor * 1e3:.1f}",
+                             f"{ours * 1e3:.1f}", f"{ours / floor:.2f}"])
+                bar.update()
+    text = "\n".join([
+        f"## {TITLE}", "",
+        f"Paper straggler model, code optimal, best of {repeats} repeats; ratio: simulated "
+        "iteration / numpy gradient.", "",
+        md_table(["n x d", "workers", "load", "decoding", "numpy gradient (ms)",
+                  "simulated iteration (ms)", "ratio"], rows)])
+    plain = max(ratios[False, load] for load in LOADS)
+    vr = max(ratios[True, load] for load in LOADS)
+    headlines = [f"simulated iteration / numpy full gradient: at most {plain:.2f} (plain "
+                 f"decoding), {vr:.2f} (control variate) over loads {LOADS}"]
+    return Section(NAME, text, [], headlines)

@@ -1,0 +1,97 @@
+"""``skgc bench``: the quick suite's fastest parts write the tables, numbers and machine facts
+(no timing is asserted)."""
+
+import re
+
+import numpy as np
+import pytest
+
+from skgc.__main__ import main
+from skgc.benchmarks import FAST, SUITE, paper, vs_sklearn
+from skgc.benchmarks._common import md_table, spread
+from skgc.benchmarks._problems import regression_problem
+
+NUMBER = r"\d+(\.\d+)?(e[-+]\d+)?"
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    status = main(["bench", "--quick", "--only", ",".join(FAST), "--out", str(out),
+                   "--no-progress"])
+    return status, out
+
+
+def test_quick_run_writes_results(quick_run):
+    status, out = quick_run
+    assert status == 0
+    text = (out / "results.md").read_text()
+    for fact in ("machine:", "CPUs", "python", "numpy", "scipy", "scikit-learn", "skgc",
+                 "seeds: 0, 1, 2, 3, 4", "--only codes,iteration_cost"):
+        assert fact in text
+    assert "## Headline figures" in text
+    for name in FAST:
+        assert (out / f"results_{name}.md").is_file()
+    assert "## Gradient codes: residual error against computation load" in text
+    assert "## Simulated iteration cost against one numpy full gradient" in text
+
+
+def test_quick_run_tables_hold_numbers(quick_run):
+    _, out = quick_run
+    cost = (out / "results_iteration_cost.md").read_text()
+    rows = [line for line in cost.splitlines() if line.startswith("| 20,000 x 100")]
+    assert len(rows) == 6  # three loads, plain and control-variate decoding
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        ratio = float(cells[-1])
+        assert np.isfinite(ratio) and ratio > 0
+    codes = (out / "results_codes.md").read_text()
+    assert "| optimal |" in codes and "| song_choi |" in codes
+    assert re.search(rf"\| {NUMBER} \| {NUMBER} \|", codes)
+
+
+def test_plots_written_when_matplotlib_present(quick_run):
+    pytest.importorskip("matplotlib")
+    _, out = quick_run
+    assert (out / "codes.png").stat().st_size > 0
+    assert "![codes](codes.png)" in (out / "results.md").read_text()
+
+
+def test_unknown_part_is_refused(capsys):
+    with pytest.raises(SystemExit):
+        main(["bench", "--only", "nonsense"])
+    assert "choose from" in capsys.readouterr().err
+    assert set(FAST) <= set(SUITE)
+
+
+def test_paper_comparison_on_a_small_budget():
+    problem = regression_problem("diabetes", alpha=paper.ALPHA)
+    gaps = paper.run_problem(problem, seeds=(0,), max_iter=20)
+    assert set(gaps) == {"iid", "non-iid"}
+    for values in gaps.values():
+        assert values.shape == (len(paper.SCHEMES), 1, 20)
+        assert np.all(values > -1e-8)  # gaps relative to the exact optimum
+    # gradient descent does not depend on partitions or straggler draws
+    np.testing.assert_allclose(gaps["iid"][0], gaps["non-iid"][0], rtol=1e-8)
+    loads = paper.mean_loads(0)
+    table = paper.scheme_table(gaps["iid"], (10, 20), loads)
+    assert table.count("\n") == len(paper.SCHEMES) + 1
+    summary, headlines = paper.summary({"diabetes": gaps}, {"diabetes": (20,)})
+    assert "| diabetes | iid |" in summary and len(headlines) == 2
+
+
+def test_vs_sklearn_case_rows():
+    rows = vs_sklearn.run_case("regression", 400, 5, None, seed=0, quick=True)
+    names = [row[0] for row in rows]
+    assert names[0].startswith("exact") and "SGD (defaults)" in names
+    assert "skgc (defaults)" in names and "SGD (tuned)" in names
+    for name, seconds, score, gap, *_ in rows:
+        assert seconds >= 0 and np.isfinite(score)
+        assert np.isnan(gap) or gap > -1e-6
+
+
+def test_markdown_helpers():
+    assert spread([1.0, 2.0, 3.0], ".0f") == "2 [1, 3]"
+    assert "not reached" in spread([1.0, np.inf])
+    assert spread([np.inf]) == "—"
+    assert md_table(["a", "b"], [[1, 2]]).splitlines()[1] == "| --- | ---: |"
