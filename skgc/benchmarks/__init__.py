@@ -5,6 +5,7 @@
 ``codes``               residual error against computation load, load for a target error
 ``vs_sklearn``          fit time, score, gap and memory against SGD and exact solvers
 ``iteration_cost``      simulated iteration cost against one numpy full gradient
+``convergence``         iterations and time to a 1e-8 gap with variance reduction
 ``backends``            wall clock with real delays on local processes and Dask
 ======================  ===============================================================
 
@@ -12,7 +13,7 @@ Each module has ``NAME``, ``TITLE`` and ``run(settings) -> Section``; every comp
 it is a ratio measured in one run on the same data and straggler draws.
 """
 
-SUITE = ("paper", "codes", "vs_sklearn", "iteration_cost", "backends")
+SUITE = ("paper", "codes", "vs_sklearn", "iteration_cost", "convergence", "backends")
 #: The parts a ``--quick`` run finishes fastest (the test suite runs these).
 FAST = ("codes", "iteration_cost")
 
