@@ -111,7 +111,7 @@ def scheme_table(gaps, budgets, loads):
         rows.append([label, f"{loads[label]:.2f}", spread(iters[i], ".0f"),
                      ratio(med, gd_iters)]
                     + [spread(gaps[i, :, b - 1]) for b in budgets]
-                    + [ratio(optimal, final[i])])
+                    + [ratio(optimal, final[i]) if i and final[i] > 0 else "—"])
     header = (["scheme", "load", f"iterations to {TARGET:g}", "/ GD"]
               + [f"gap at {b}" for b in budgets] + [f"optimal / this at {budgets[-1]}"])
     return md_table(header, rows)
