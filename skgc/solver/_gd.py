@@ -123,12 +123,10 @@ def coded_gradient_descent(oracle, coef, intercept, penalty, schedule, *, max_it
     """
     coef, intercept = coef.copy(), intercept.copy()
     averager = _make_averager(average, schedule)
-    stopper = NoImprovement(tol, n_iter_no_change, higher_is_better=validation_score is not None,
-                            smoothing=0.8 if noisy else 0.0)
-    # With noisy estimates, "auto" starts averaging at the first stall, even without tol.
-    switch = NoImprovement(0.0 if tol is None else tol, n_iter_no_change, smoothing=0.8) \
-        if noisy and schedule.learning_rate == "auto" and not averager.active else None
-    history, extra_until, converged, iteration = _History(), None, False, 0
+    rule = _StoppingRule(tol, n_iter_no_change, validation_score is not None,
+                         noisy and schedule.learning_rate == "auto" and not averager.active,
+                         noisy)
+    history, converged, iteration = _History(), False, 0
     for iteration in range(1, max_iter + 1):
         estimate = oracle(coef, intercept)
         objective = estimate.value + penalty.value(coef)
@@ -148,19 +146,12 @@ def coded_gradient_descent(oracle, coef, intercept, penalty, schedule, *, max_it
             break
         if estimate.n_alive == 0:
             continue
-        if switch is not None:
-            if switch.stalled(objective):
-                averager, switch = IterateAverage(iteration + 1, "linear"), None
-                extra_until = iteration + max(iteration, 2 * n_iter_no_change)
-            continue
-        if extra_until is not None:
-            if tol is not None and iteration >= extra_until:
-                converged = True
-                break
-            continue
         monitored = (validation_score(*averager.current(coef, intercept))
                      if validation_score is not None else objective)
-        if stopper.stalled(monitored) and not schedule.on_stall():
+        decision = rule.check(iteration, objective, monitored)
+        if decision == "average":
+            averager = IterateAverage(iteration + 1, "linear")
+        elif decision == "stop" and not schedule.on_stall():
             converged = True
             break
     if not converged and tol is not None:
@@ -170,6 +161,37 @@ def coded_gradient_descent(oracle, coef, intercept, penalty, schedule, *, max_it
         )
     coef, intercept = averager.current(coef, intercept)
     return SolverResult(coef, intercept, iteration, converged, history.as_arrays())
+
+
+class _StoppingRule:
+    """When to stop, and (noisy "auto" mode) when to start averaging.
+
+    SGD's rule: stop when the monitored quantity has not improved by ``tol`` for
+    ``n_iter_no_change`` iterations. In noisy "auto" mode the first stall of the smoothed
+    objective (checked even when ``tol`` is None) starts averaging instead; the run then
+    goes on for as many iterations again and stops (only when ``tol`` is given).
+    """
+
+    def __init__(self, tol, n_iter_no_change, by_validation, averages_on_stall, noisy):
+        self.tol, self.n_iter_no_change = tol, n_iter_no_change
+        self.stopper = NoImprovement(tol, n_iter_no_change, higher_is_better=by_validation,
+                                     smoothing=0.8 if noisy else 0.0)
+        self.switch = NoImprovement(0.0 if tol is None else tol, n_iter_no_change,
+                                    smoothing=0.8) if averages_on_stall else None
+        self.extra_until = None
+
+    def check(self, iteration, objective, monitored):
+        """``"average"``, ``"stop"`` or ``"go"`` after ``iteration``."""
+        if self.switch is not None:
+            if not self.switch.stalled(objective):
+                return "go"
+            self.switch = None
+            self.extra_until = iteration + max(iteration, 2 * self.n_iter_no_change)
+            return "average"
+        if self.extra_until is not None:
+            done = self.tol is not None and iteration >= self.extra_until
+            return "stop" if done else "go"
+        return "stop" if self.stopper.stalled(monitored) else "go"
 
 
 def _make_averager(average, schedule):
