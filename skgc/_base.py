@@ -162,22 +162,37 @@ class BaseCodedGradient(CallbackSupportMixin, BaseEstimator):
         schedule = self._schedule(loss, datafit, data, code, penalty, int(seeds[2]))
         backend = make_backend(self.backend, stragglers, deadline, int(seeds[3]))
         master = Master(code, self.variance_reduction, self._learns_stragglers(),
-                        random_state=int(seeds[4]))
-        noisy = ((not code.waits_for_all) and not master.variance_reduced
-                 and code.residual_error("independent") > 1e-12)
+                        random_state=int(seeds[4]), delay_variance_reduction=True)
+        noisy = (not code.waits_for_all) and code.residual_error("independent") > 1e-12
+        stochastic, patience = self._patience(code)
+        refine = master.decoder.activate if master.variance_reduced else None
         with backend.start(data, datafit, code, master):
             oracle = (GramRefresh(backend.gradient, master, data, datafit)
                       if self.gradient_aware else backend.gradient)
             callbacks = IterationCallbacks(self, X, max_iter) if callbacks_on else None
             result = coded_gradient_descent(
                 oracle, coef, intercept, penalty, schedule, max_iter=max_iter,
-                tol=tol, n_iter_no_change=self.n_iter_no_change, average=self.average,
-                noisy=noisy, validation_score=validation, t_start=t_start,
+                tol=tol, n_iter_no_change=patience, average=self.average, noisy=noisy,
+                stochastic=stochastic, refine=refine, validation_score=validation,
+                t_start=t_start,
                 verbose=self.verbose, callback=callbacks and callbacks.on_iteration,
             )
             if callbacks is not None:
                 callbacks.close(result.coef, result.intercept)
         return result, master, stragglers, backend.deadline
+
+    def _patience(self, code):
+        """Whether answers are random, and the iterations without improvement that stop.
+
+        Under stragglers the objective estimate fluctuates, and a control-variate decoder
+        refreshes a worker's message only when it answers: a stall must then last
+        ``n_iter_no_change`` times the mean staleness ``1 / (1 - mean p)`` to count.
+        """
+        p = code.straggler_probs
+        if code.waits_for_all or p is None or not np.any(p > 0):
+            return False, self.n_iter_no_change
+        staleness = 1.0 / max(1.0 - float(np.mean(p)), 1e-3)
+        return True, int(np.ceil(self.n_iter_no_change * staleness))
 
     def _learns_stragglers(self):
         """``estimate_stragglers="auto"``: learn them on real backends given no model."""

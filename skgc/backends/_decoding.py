@@ -48,24 +48,35 @@ class ControlVariateDecoder(PlainDecoder):
     ``sum_j E[w_j] h_j + sum_j w_j (f_j - h_j)`` (``w = code.decode(alive)``): its
     expectation is the plain decoder's, its variance ``sum_j Var(w_j) ||f_j - h_j||^2``
     vanishes as the iterates converge. Messages start at zero (the first estimate is the
-    plain one).
+    plain one). Created inactive (``active=False``), it decodes plainly while filling its
+    memory until :meth:`activate`: the solver switches it on once the plain estimate has
+    stalled, when the stored messages are recent and the control variate has no
+    transient to go through.
     """
 
     variance_reduced = True
 
-    def __init__(self, code, random_state=0):
+    def __init__(self, code, random_state=0, active=True):
         super().__init__(code)
         self.random_state = random_state
+        self.active = active
         self.memory = None
         self.expected_weights = expected_decode_weights(code, random_state)
+
+    def activate(self):
+        """Use the control variate from now on (the memory is already filled)."""
+        self.active = True
 
     def combine(self, messages, alive):
         if self.memory is None:
             self.memory = np.zeros_like(messages)
         weights = self.code.decode(alive)
         used = np.flatnonzero(weights)
-        estimate = self.expected_weights @ self.memory
-        estimate += weights[used] @ (messages[used] - self.memory[used])
+        if self.active:
+            estimate = self.expected_weights @ self.memory
+            estimate += weights[used] @ (messages[used] - self.memory[used])
+        else:
+            estimate = weights[used] @ messages[used]
         self.memory[alive] = messages[alive]
         return estimate
 
@@ -98,7 +109,7 @@ def _is_fixed_decoder(code):
     return type(code).decode is GradientCode.decode
 
 
-def make_decoder(code, variance_reduction, random_state=0):
+def make_decoder(code, variance_reduction, random_state=0, active=True):
     """The decoder for a fit.
 
     The control variate only pays off when who answers is random: a code that waits for
@@ -110,5 +121,5 @@ def make_decoder(code, variance_reduction, random_state=0):
     p = code.straggler_probs
     deterministic = code.waits_for_all or p is None or not np.any(p > 0)
     if variance_reduction and not deterministic and _is_fixed_decoder(code):
-        return ControlVariateDecoder(code, random_state)
+        return ControlVariateDecoder(code, random_state, active)
     return PlainDecoder(code)

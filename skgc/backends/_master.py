@@ -29,12 +29,16 @@ class Master:
         Iterations between two re-optimisations at least.
     random_state : int, default=0
         Seeds the decoder's Monte-Carlo expectations.
+    delay_variance_reduction : bool, default=False
+        Decode plainly (filling the control variate's memory) until
+        ``decoder.activate()`` is called.
     """
 
     def __init__(self, code, variance_reduction=False, estimate_stragglers=False,
-                 drift=0.05, min_interval=20, random_state=0):
+                 drift=0.05, min_interval=20, random_state=0, delay_variance_reduction=False):
         self.code = code
-        self.decoder = make_decoder(code, variance_reduction, random_state)
+        self.decoder = make_decoder(code, variance_reduction, random_state,
+                                    active=not delay_variance_reduction)
         self.estimator = None
         if estimate_stragglers:
             self.estimator = StragglerEstimator(code.n_workers, initial=code.straggler_probs)

@@ -82,8 +82,9 @@ def _bitmask(alive):
 
 
 def coded_gradient_descent(oracle, coef, intercept, penalty, schedule, *, max_iter, tol,
-                           n_iter_no_change, average=False, noisy=False,
-                           validation_score=None, t_start=0, verbose=0, callback=None):
+                           n_iter_no_change, average=False, noisy=False, stochastic=None,
+                           refine=None, validation_score=None, t_start=0, verbose=0,
+                           callback=None):
     """Minimise ``mean data term + penalty`` by (proximal) gradient descent on estimates.
 
     Parameters
@@ -105,9 +106,17 @@ def coded_gradient_descent(oracle, coef, intercept, penalty, schedule, *, max_it
         SGD's ``average``: uniform average of the iterates from iteration ``average``
         (``True``: from the first).
     noisy : bool, default=False
-        The estimates are noisy (stragglers with an inexact code). With "auto" steps the
-        objective is then smoothed before the stall test, and the first stall starts a
-        linearly weighted average of the iterates that runs for as many iterations again.
+        The estimates keep a noise floor (stragglers with an inexact code and no control
+        variate). With "auto" steps the first stall starts a linearly weighted average of
+        the iterates that runs for as many iterations again.
+    stochastic : bool or None, default=None
+        Who answers is random, so the objective estimate fluctuates: it is smoothed (an
+        exponential moving average) before the stall test. None: as ``noisy``.
+    refine : callable or None, default=None
+        In noisy "auto" mode, called at the first stall *instead of* starting to average:
+        the oracle then removes its noise floor itself (the master switches on its
+        control-variate decoder, whose memory is by then filled with recent messages),
+        and SGD's stopping rule applies from there.
     validation_score : callable or None
         ``validation_score(coef, intercept) -> float`` (higher is better), for early stopping.
     t_start : int, default=0
@@ -125,7 +134,7 @@ def coded_gradient_descent(oracle, coef, intercept, penalty, schedule, *, max_it
     averager = _make_averager(average, schedule)
     rule = _StoppingRule(tol, n_iter_no_change, validation_score is not None,
                          noisy and schedule.learning_rate == "auto" and not averager.active,
-                         noisy)
+                         noisy if stochastic is None else stochastic)
     history, converged, iteration = _History(), False, 0
     for iteration in range(1, max_iter + 1):
         estimate = oracle(coef, intercept)
@@ -149,7 +158,10 @@ def coded_gradient_descent(oracle, coef, intercept, penalty, schedule, *, max_it
         monitored = (validation_score(*averager.current(coef, intercept))
                      if validation_score is not None else objective)
         decision = rule.check(iteration, objective, monitored)
-        if decision == "average":
+        if decision == "average" and refine is not None:
+            refine()
+            rule.resume()
+        elif decision == "average":
             averager = IterateAverage(iteration + 1, "linear")
         elif decision == "stop" and not schedule.on_stall():
             converged = True
@@ -172,10 +184,10 @@ class _StoppingRule:
     goes on for as many iterations again and stops (only when ``tol`` is given).
     """
 
-    def __init__(self, tol, n_iter_no_change, by_validation, averages_on_stall, noisy):
+    def __init__(self, tol, n_iter_no_change, by_validation, averages_on_stall, smooth):
         self.tol, self.n_iter_no_change = tol, n_iter_no_change
         self.stopper = NoImprovement(tol, n_iter_no_change, higher_is_better=by_validation,
-                                     smoothing=0.8 if noisy else 0.0)
+                                     smoothing=0.8 if smooth else 0.0)
         self.switch = NoImprovement(0.0 if tol is None else tol, n_iter_no_change,
                                     smoothing=0.8) if averages_on_stall else None
         self.extra_until = None
@@ -192,6 +204,11 @@ class _StoppingRule:
             done = self.tol is not None and iteration >= self.extra_until
             return "stop" if done else "go"
         return "stop" if self.stopper.stalled(monitored) else "go"
+
+    def resume(self):
+        """Back to SGD's rule, from a fresh start, after the noise floor was removed."""
+        self.extra_until = None
+        self.stopper.reset()
 
 
 def _make_averager(average, schedule):
