@@ -14,7 +14,6 @@ At build time this file writes (never commit them; ``.gitignore`` covers them):
 import ast
 import importlib
 import inspect
-import os
 import re
 import shutil
 import sys

@@ -6,7 +6,6 @@ import os
 # results) only runs when SciPy's array-API support is switched on before SciPy loads.
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
-import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from sklearn.datasets import make_classification, make_regression
 from sklearn.preprocessing import StandardScaler

@@ -1,6 +1,5 @@
 """The scikit-learn contract: estimator checks, Pipeline, GridSearchCV."""
 
-import numpy as np
 import pytest
 from sklearn.linear_model import SGDClassifier, SGDRegressor
 from sklearn.model_selection import GridSearchCV

@@ -8,13 +8,11 @@ intercept, so the exact solvers are ``Ridge(alpha=n * alpha)`` and
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.utils import check_random_state
 
-from ..backends import make_backend
-from ..objective import Datafit, PartitionedData, Penalty, get_loss
-from ..solver import coded_gradient_descent
+from ..objective import get_loss
 
-__all__ = ["Problem", "regression_problem", "classification_problem", "trace_objective"]
+__all__ = ["Problem", "regression_problem", "classification_problem", "trace_objective",
+           "GapRecorder", "estimator_for"]
 
 
 @dataclass
@@ -139,46 +137,65 @@ def classification_problem(name, n_samples=None, n_features=None, alpha=1e-3, se
                    None if exact else np.nan)
 
 
+class GapRecorder:
+    """scikit-learn fit callback: the relative gap of every iterate of a fit.
+
+    Parameters
+    ----------
+    problem : Problem
+    target : float or None, default=None
+        Stop the fit once the gap is below ``target``.
+    """
+
+    def __init__(self, problem, target=None):
+        self.problem, self.target, self.gaps = problem, target, []
+
+    def setup(self, estimator, context):
+        pass
+
+    def teardown(self, estimator, context):
+        pass
+
+    def on_fit_task_begin(self, estimator, context, **kwargs):
+        pass
+
+    def on_fit_task_end(self, estimator, context, *, fitted_estimator=None, **kwargs):
+        if context.task_name != "iteration":
+            return False
+        value = self.problem.objective(fitted_estimator.coef_, fitted_estimator.intercept_)
+        self.gaps.append(self.problem.relative_gap(value))
+        return self.target is not None and self.gaps[-1] < self.target
+
+
+def estimator_for(problem, **params):
+    """The skgc estimator of ``problem``'s kind, with its loss and alpha."""
+    from .. import CodedGradientClassifier, CodedGradientRegressor
+
+    cls = CodedGradientRegressor if problem.kind == "regression" else CodedGradientClassifier
+    return cls(loss=problem.loss.name, alpha=problem.alpha, **params)
+
+
 def trace_objective(problem, code_name, stragglers, *, shuffle, seed, max_iter,
                     n_workers=10, variance_reduction=False):
-    """Relative objective gap of every iterate of one coded gradient-descent run.
+    """Relative objective gap of every iterate of one fit (``tol=None``: ``max_iter``).
 
-    Composes the pieces the way the estimators' ``fit`` does (``skgc._base._run``): same
-    code, partitions, "auto" step, master (plain or control-variate decoding) and
-    noisy-mode averaging, on the simulated backend, with ``tol=None`` (exactly
-    ``max_iter`` iterations). The seed fixes the code's construction, the partition shuffle
-    and the straggler draws: the same seed gives every scheme the same draws.
+    The estimator itself runs (simulated backend), its iterates read through scikit-learn's
+    fit callbacks. The seed fixes the code's construction, the partition shuffle and the
+    straggler draws: the same seed gives every scheme the same draws.
 
     Returns
     -------
     gaps : ndarray of shape (max_iter,)
     """
-    from .. import CodedGradientClassifier, CodedGradientRegressor
-    from ..backends._master import Master
+    import warnings
 
-    cls = CodedGradientRegressor if problem.kind == "regression" else CodedGradientClassifier
-    est = cls(loss=problem.loss.name, alpha=problem.alpha, n_workers=n_workers,
-              code=code_name, stragglers=stragglers, shuffle=shuffle, random_state=seed,
-              variance_reduction=variance_reduction)
-    seeds = check_random_state(seed).randint(np.iinfo(np.int32).max, size=5)
-    penalty = Penalty.from_sgd_params("l2", problem.alpha, 0.0)
-    model, code, deadline = est._build_code(problem.n_samples, int(seeds[0]))
-    data = PartitionedData(problem.X, problem.Y, np.ones(problem.n_samples),
-                           code.n_partitions, shuffle, int(seeds[1]))
-    datafit = Datafit(problem.loss, fit_intercept=True)
-    schedule = est._schedule(problem.loss, datafit, data, code, penalty, int(seeds[2]))
-    backend = make_backend("simulated", model, deadline, int(seeds[3]))
-    master = Master(code, variance_reduction, False, random_state=int(seeds[4]))
-    noisy = ((not code.waits_for_all) and not master.variance_reduced
-             and code.residual_error("independent") > 1e-12)
-    gaps = np.full(max_iter, np.nan)
+    from sklearn.exceptions import ConvergenceWarning
 
-    def record(iteration, coef, intercept):
-        gaps[iteration - 1] = problem.relative_gap(problem.objective(coef, intercept))
-
-    with backend.start(data, datafit, code, master):
-        coded_gradient_descent(backend.gradient, np.zeros((problem.X.shape[1], 1)),
-                               np.zeros(1), penalty, schedule, max_iter=max_iter, tol=None,
-                               n_iter_no_change=est.n_iter_no_change, noisy=noisy,
-                               callback=record)
-    return gaps
+    est = estimator_for(problem, n_workers=n_workers, code=code_name, stragglers=stragglers,
+                        shuffle=shuffle, random_state=seed, tol=None, max_iter=max_iter,
+                        variance_reduction=variance_reduction)
+    recorder = GapRecorder(problem)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.set_callbacks(recorder).fit(problem.X, problem.y)
+    return np.asarray(recorder.gaps)

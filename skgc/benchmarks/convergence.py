@@ -18,10 +18,9 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from .. import CodedGradientClassifier, CodedGradientRegressor
 from ..stragglers import BernoulliStragglers, paper_model
 from ._common import Section, md_table, progress
-from ._problems import Problem, classification_problem
+from ._problems import GapRecorder, Problem, classification_problem, estimator_for
 
 NAME = "convergence"
 TITLE = "Exact convergence under stragglers (variance reduction)"
@@ -34,29 +33,6 @@ SCHEMES = (  # label, code, stragglers on, variance reduction
     ("song_choi (paper)", "song_choi", True, False),
     ("ignore", "ignore", True, False),
 )
-
-
-class GapRecorder:
-    """scikit-learn fit callback: the relative gap of every iterate; stops at the target."""
-
-    def __init__(self, problem):
-        self.problem, self.gaps = problem, []
-
-    def setup(self, estimator, context):
-        pass
-
-    def teardown(self, estimator, context):
-        pass
-
-    def on_fit_task_begin(self, estimator, context, **kwargs):
-        pass
-
-    def on_fit_task_end(self, estimator, context, *, fitted_estimator=None, **kwargs):
-        if context.task_name != "iteration":
-            return False
-        value = self.problem.objective(fitted_estimator.coef_, fitted_estimator.intercept_)
-        self.gaps.append(self.problem.relative_gap(value))
-        return self.gaps[-1] < TARGET
 
 
 def _regression(n_samples, seed):
@@ -79,14 +55,13 @@ def run_scheme(problem, n_workers, model, scheme, iid, max_iter, seed, backend="
     """``(iterations, clock, wall seconds)`` to the target; iterations None if not reached."""
     _, code, straggling, vr = scheme
     order = np.arange(problem.n_samples) if iid else np.argsort(problem.y, kind="stable")
-    regression = problem.kind == "regression"
-    cls = CodedGradientRegressor if regression else CodedGradientClassifier
-    est = cls(loss=problem.loss.name, alpha=problem.alpha, n_workers=n_workers, code=code,
-              tol=None, max_iter=max_iter, stragglers=model if straggling else None,
-              variance_reduction=vr, shuffle=iid, random_state=seed, backend=backend)
+    est = estimator_for(problem, n_workers=n_workers, code=code, tol=None,
+                        max_iter=max_iter, stragglers=model if straggling else None,
+                        variance_reduction=vr, shuffle=iid, random_state=seed,
+                        backend=backend)
     if backend != "simulated":
         est.set_params(deadline=0.02, estimate_stragglers=False)
-    recorder = GapRecorder(problem)
+    recorder = GapRecorder(problem, TARGET)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         start = time.perf_counter()

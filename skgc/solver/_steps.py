@@ -16,8 +16,6 @@ formulas (one iteration of full-batch gradient descent plays the part of one SGD
   iterate averaging from the start.
 """
 
-import numpy as np
-
 __all__ = ["StepSchedule", "SCHEDULES"]
 
 SCHEDULES = ("auto", "constant", "optimal", "invscaling", "adaptive")
