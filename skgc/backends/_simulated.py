@@ -1,6 +1,5 @@
 """In-process simulation of the cluster, with a virtual clock."""
 
-
 from ._base import Backend, iteration_outcome
 from ._decoding import unpack
 
