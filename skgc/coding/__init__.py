@@ -13,10 +13,10 @@ from ._codes import (
     OptimalCode,
     SongChoiCode,
     default_load,
-    make_code,
     one_per_worker_allocation,
     song_choi_code,
 )
+from ._factory import make_code
 from ._cyclic import CyclicCode, cyclic_null_space_matrix
 from ._expectation import AliveStatistics, alive_statistics
 from ._lstsq import (

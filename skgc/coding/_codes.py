@@ -24,7 +24,6 @@ __all__ = [
     "FullCode",
     "IgnoreCode",
     "song_choi_code",
-    "make_code",
 ]
 
 #: Allocation strategies of :class:`OptimalCode`.
@@ -471,90 +470,3 @@ def _alive_sets(p, n_draws=N_MONTE_CARLO, seed=0):
     rng = np.random.default_rng(seed)
     alive = rng.random((n_draws, n)) >= p
     return alive, np.full(n_draws, 1.0 / n_draws)
-
-
-def make_code(
-    name,
-    n_workers,
-    n_partitions=None,
-    load=None,
-    straggler_probs=None,
-    random_state=None,
-    *,
-    decoding=None,
-    allocation=None,
-    target_error=None,
-):
-    """Build a gradient code by name.
-
-    Parameters
-    ----------
-    name : str or GradientCode
-        One of :data:`CODE_NAMES`; an existing code is checked and returned
-        (re-decoded if ``decoding`` is given).
-    n_workers : int
-        Number of workers ``N``.
-    n_partitions : int, default=None
-        Number of partitions ``K``; defaults to ``n_workers``.
-    load : int or array-like of int, default=None
-        Partitions per worker. None means the code's default:
-        ``min(K, max(2, ceil(K / N)))`` for "optimal", "sgc", "bgc" and
-        "graph"; 2 (one straggler tolerated) for "frc", "cyclic" and
-        "erasurehead", where it is the replication ``s + 1``; the round-robin
-        allocation for "full", "ignore" and "ignore_unbiased"; always ignored
-        by "song_choi" (loads follow reliability).
-    straggler_probs : array-like of shape (n_workers,), default=None
-        Straggling probabilities; None means nobody straggles.
-    random_state : None, int or Generator, default=None
-        Seeds the randomised constructions ("cyclic", "sgc", "bgc", "graph").
-    decoding : {"fixed", "lstsq"}, default=None
-        Override the code's own decoder (see :func:`with_decoding`).
-    allocation : {"greedy", "cyclic", "min_load"} or array-like, default=None
-        Allocation strategy of "optimal" ("greedy" if None).
-    target_error : float, default=None
-        Target independent-proxy error of ``allocation="min_load"``.
-
-    Returns
-    -------
-    code : GradientCode
-    """
-    from ._factory import build_code
-    from ._lstsq import with_decoding
-
-    n_workers = check_n_workers(n_workers)
-    if n_partitions is not None:
-        n_partitions = check_n_partitions(n_partitions)
-    if isinstance(name, GradientCode):
-        return with_decoding(_check_code_shape(name, n_workers, n_partitions), decoding)
-    if name not in CODE_NAMES:
-        raise ValueError(f"code name must be one of {CODE_NAMES}, got {name!r}.")
-    if name != "optimal" and (allocation is not None or target_error is not None):
-        raise ValueError(
-            f"allocation and target_error apply to code='optimal' only, not {name!r}."
-        )
-    K = n_workers if n_partitions is None else n_partitions
-    p = _default_probs(straggler_probs, n_workers)
-    if name == "optimal":
-        code = OptimalCode(p, K, load, random_state=random_state,
-                           allocation="greedy" if allocation is None else allocation,
-                           target_error=target_error)
-    elif name == "song_choi":
-        code = SongChoiCode(p, K)
-    elif name in ("full", "ignore"):
-        code = (FullCode if name == "full" else IgnoreCode)(n_workers, K, load, p)
-    else:
-        code = build_code(name, n_workers, K, load, p, random_state)
-    return with_decoding(code, decoding)
-
-
-def _check_code_shape(code, n_workers, n_partitions):
-    if code.n_workers != n_workers:
-        raise ValueError(
-            f"code has n_workers={code.n_workers}, expected n_workers={n_workers}."
-        )
-    if n_partitions is not None and code.n_partitions != n_partitions:
-        raise ValueError(
-            f"code has n_partitions={code.n_partitions}, expected "
-            f"n_partitions={n_partitions}."
-        )
-    return code

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._codes import CODE_NAMES, GradientCode, make_code
+from ._codes import CODE_NAMES, GradientCode
+from ._factory import make_code
 from ._expectation import alive_statistics
 
 __all__ = ["CodeReport", "code_report", "compare_codes", "format_reports"]
