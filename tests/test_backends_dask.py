@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from skgc import CodedGradientClassifier, CodedGradientRegressor
-from skgc.stragglers import FixedDelays
+from skgc.stragglers import FixedDelays, replay_from_history
 
 distributed = pytest.importorskip("distributed")
 
@@ -57,10 +57,17 @@ def test_dask_slow_worker_is_cut_at_the_deadline(client, binary_data):
     params = dict(stragglers=stragglers, deadline=DEADLINE, n_workers=4, max_iter=12,
                   tol=None, random_state=0)
     X, y = binary_data
-    reference = CodedGradientClassifier(backend="simulated", **params).fit(X, y)
     model = CodedGradientClassifier(backend="dask", **params).fit(X, y)
-    assert (model.history_["alive"] == 0b1011).all()
+    alive = model.history_["alive"]
+    assert not (alive & 0b0100).any()  # the sleeper never makes the deadline
+    # the others nearly always do (an in-process cluster may miss one iteration)
+    assert (alive == 0b1011).sum() >= len(alive) - 1
     assert np.diff(model.history_["time"], prepend=0).max() < DEADLINE + 0.1
+    # the model is the simulated backend's given the same alive sets
+    replay = replay_from_history(model.history_, 4, model.code_.straggler_probs)
+    reference = CodedGradientClassifier(backend="simulated", **{**params, "stragglers": replay,
+                                                                 "deadline": None}).fit(X, y)
+    np.testing.assert_array_equal(reference.history_["alive"], alive)
     np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-10, atol=1e-12)
     # the cancelled sleepers left nothing running on the workers
     assert not any(client.processing().values())

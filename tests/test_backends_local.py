@@ -11,7 +11,8 @@ from sklearn.model_selection import GridSearchCV
 
 from skgc import CodedGradientClassifier, CodedGradientRegressor
 from skgc.backends import LokyBackend
-from skgc.stragglers import FixedDelays, Pareto, ShiftedExponential, TraceDelays
+from skgc.stragglers import (FixedDelays, Pareto, ShiftedExponential, TraceDelays,
+                             replay_from_history)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -84,13 +85,18 @@ def test_slow_worker_is_cut_at_the_deadline_and_model_equals_simulation(backend,
     params = dict(stragglers=FixedDelays([0.0, 0.0, 20 * DEADLINE, 0.0]), deadline=DEADLINE,
                   n_workers=4, max_iter=20, tol=None, random_state=0)
     X, y = binary_data
-    reference = CodedGradientClassifier(backend="simulated", **params).fit(X, y)
     model = CodedGradientClassifier(backend=backend, **params).fit(X, y)
     durations = np.diff(model.history_["time"], prepend=0.0)
     assert durations.max() < DEADLINE + OVERHEAD
     assert durations.min() >= DEADLINE  # the master waited for the straggler until then
-    np.testing.assert_array_equal(model.history_["alive"], reference.history_["alive"])
-    assert (model.history_["alive"] == 0b1011).all()
+    alive = model.history_["alive"]
+    assert not (alive & 0b0100).any()  # the sleeper never makes the deadline
+    assert (alive == 0b1011).sum() >= len(alive) - 1  # a loaded machine may miss one
+    # the model is the simulated backend's given the same alive sets
+    replay = replay_from_history(model.history_, 4, model.code_.straggler_probs)
+    reference = CodedGradientClassifier(backend="simulated", **{**params, "stragglers": replay,
+                                                                 "deadline": None}).fit(X, y)
+    np.testing.assert_array_equal(reference.history_["alive"], alive)
     np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(model.intercept_, reference.intercept_, rtol=1e-10,
                                atol=1e-12)
