@@ -60,9 +60,7 @@ class LiveBackend(Backend):
         tag = self._tag
         delays = self.stragglers.injected_delays(self._next_times(), self.deadline)
         start = time.perf_counter()
-        weights = [tuple(code.coefficients[j, support].tolist())
-                   for j, support in enumerate(self.supports)]
-        self._post(tag, coef, intercept, delays, weights)
+        self._post(tag, coef, intercept, delays, self._request_weights(code))
         limit = start + (self.patience if code.waits_for_all else self.deadline)
         answers = {}
         decodable = _exactly_decodable(code)
@@ -82,6 +80,14 @@ class LiveBackend(Backend):
         fallback = code.falls_back(alive) or (code.waits_for_all and not alive.all())
         return self._estimate(unpack(self.master.decode(messages, alive), coef.shape),
                               alive, time.perf_counter() - start, fallback)
+
+    def _request_weights(self, code):
+        """Each worker's coefficients ``C[j, S_j]``, rebuilt only when the code changes."""
+        if getattr(self, "_weights_of", None) is not code:
+            self._weights = [tuple(code.coefficients[j, support].tolist())
+                             for j, support in enumerate(self.supports)]
+            self._weights_of = code
+        return self._weights
 
     def _alive(self, answers):
         alive = np.zeros(self.code.n_workers, dtype=bool)
