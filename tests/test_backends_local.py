@@ -198,7 +198,8 @@ def test_loky_places_data_once_and_ships_only_the_model(regression_data):
         per_iteration = (backend.bytes_sent - placed) / 3
         received = backend.bytes_received / 3
     assert placed == 0  # the data went through the memory-mapped file, not the pipes
-    assert per_iteration < 4 * (coef.nbytes + intercept.nbytes + 200)
+    # per request: the model plus pickle framing, tag, work kind and coding coefficients
+    assert per_iteration < 4 * (coef.nbytes + intercept.nbytes + 300)
     assert received < 4 * (coef.nbytes + intercept.nbytes + 200)
     assert estimate.n_alive == 4
     assert not os.path.exists(folder)

@@ -1,13 +1,35 @@
 """What every execution backend provides to the master."""
 
 import numbers
+from dataclasses import dataclass
 
 import numpy as np
 from sklearn.utils import check_random_state
 
 from ..solver import GradientEstimate
 
-__all__ = ["Backend", "iteration_outcome"]
+__all__ = ["Backend", "CurvatureEstimate", "iteration_outcome"]
+
+
+@dataclass
+class CurvatureEstimate:
+    """What one Hessian round brought back.
+
+    Attributes
+    ----------
+    blocks : dict
+        Partition index -> its Hessian sums, shape ``(n_blocks, size, size)``
+        (:meth:`skgc.objective.Datafit.hessian_sums`), for every partition that at least
+        one worker who answered holds.
+    n_alive : int
+    duration : float
+    alive : ndarray of bool of shape (n_workers,)
+    """
+
+    blocks: dict
+    n_alive: int
+    duration: float
+    alive: np.ndarray
 
 
 class Backend:
@@ -104,7 +126,14 @@ class Backend:
         self.master.observe(alive)
         return estimate
 
-    def gradient(self, coef, intercept):
+    def gradient(self, coef, intercept, smoothing=None):
+        """One round: the decoded value and gradient of the mean data term at ``coef,
+        intercept`` (the loss smoothed by ``smoothing`` if given)."""
+        raise NotImplementedError
+
+    def hessian(self, coef, intercept, smoothing=None):
+        """One round: the Hessian sums of the partitions held by the workers who answered
+        (a :class:`CurvatureEstimate`)."""
         raise NotImplementedError
 
     def close(self):

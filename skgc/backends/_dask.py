@@ -7,13 +7,13 @@ import uuid
 import numpy as np
 
 from ._live import LiveBackend
-from ._worker import WorkerShard
+from ._worker import Work, WorkerShard
 
 __all__ = ["DaskBackend"]
 
 
-def _message(shard, coef, intercept, delay, weights):
-    """A Dask task: sleep the injected delay unless cancelled, then compute ``f_j``."""
+def _message(shard, work, delay, weights):
+    """A Dask task: sleep the injected delay unless cancelled, then answer ``work``."""
     if delay > 0:
         from distributed import get_worker
         from distributed.worker import thread_state
@@ -25,7 +25,7 @@ def _message(shard, coef, intercept, delay, weights):
             if task is None or task.state != "executing":
                 return None  # cancelled: the master has moved on
             time.sleep(min(0.005, max(end - time.monotonic(), 0.0)))
-    return shard.message(coef, intercept, weights)
+    return shard.answer(Work(*work), weights)
 
 
 class DaskBackend(LiveBackend):
@@ -106,11 +106,11 @@ class DaskBackend(LiveBackend):
     def _place(self, j):
         return self._client.scatter(self._shards[j], workers=[self._where[j]], hash=False)
 
-    def _post(self, tag, coef, intercept, delays, weights):
-        self.bytes_sent += sum(len(pickle.dumps((coef, intercept, 0.0, row))) for row in weights)
+    def _post(self, tag, work, delays, weights):
+        work = tuple(work)  # a plain tuple travels without a class path
+        self.bytes_sent += sum(len(pickle.dumps((work, 0.0, row))) for row in weights)
         self._futures = {
-            self._client.submit(_message, self._placed[j], coef, intercept, float(delay),
-                                weights[j],
+            self._client.submit(_message, self._placed[j], work, float(delay), weights[j],
                                 key=f"skgc-{self._token}-{tag}-{j}", workers=[self._where[j]],
                                 allow_other_workers=False, pure=False): j
             for j, delay in enumerate(delays)

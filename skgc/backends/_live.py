@@ -5,8 +5,9 @@ import time
 import numpy as np
 
 from ..coding import GradientCode
-from ._base import Backend
+from ._base import Backend, CurvatureEstimate
 from ._decoding import pack, unpack
+from ._worker import Work
 
 __all__ = ["LiveBackend"]
 
@@ -14,17 +15,17 @@ __all__ = ["LiveBackend"]
 class LiveBackend(Backend):
     """Common master loop of the real backends.
 
-    Per iteration, every worker receives ``(tag, coef, intercept, delay, C[j, S_j])`` (its
-    coding coefficients travel with the request: the master may re-optimise them) and answers
-    ``f_j``; the master waits until the deadline, until every worker answered or, for exact
+    Per round, every worker receives ``(tag, work, delay, C[j, S_j])`` (a :class:`Work`
+    request; its coding coefficients travel with it: the master may re-optimise them) and
+    answers ``f_j`` (or its partitions' Hessians); the master waits until the deadline, until every worker answered or, for exact
     codes (those that define ``falls_back``, or a ``decodable(alive)`` method), until the
     alive set decodes exactly; then its :class:`Master` decodes the messages. Answers carry the iteration tag: a late answer
     is dropped, never mixed into a later iteration. A failed or lost worker is a
     straggler. A code that waits for all (``"full"``) waits at most ``patience`` seconds,
     then decodes what arrived and reports a fallback.
 
-    Subclasses implement ``_launch(data, datafit, code)``, ``_post(tag, coef, intercept,
-    delays, weights)``, ``_collect(tag, timeout) -> [(j, message or None)]``, ``_settle(tag, alive)``
+    Subclasses implement ``_launch(data, datafit, code)``, ``_post(tag, work, delays,
+    weights)``, ``_collect(tag, timeout) -> [(j, message or None)]``, ``_settle(tag, alive)``
     and ``_shutdown()``.
 
     Attributes
@@ -54,32 +55,52 @@ class LiveBackend(Backend):
             raise
         return self
 
-    def gradient(self, coef, intercept):
+    def gradient(self, coef, intercept, smoothing=None):
+        code = self.code
+        answers, alive, duration = self._round(Work("gradient", coef, intercept, smoothing),
+                                               _exactly_decodable(code))
+        messages = np.zeros((code.n_workers, 1 + coef.size + intercept.size))
+        for j in np.flatnonzero(alive):
+            messages[j] = pack(*answers[j])
+        fallback = code.falls_back(alive) or (code.waits_for_all and not alive.all())
+        return self._estimate(unpack(self.master.decode(messages, alive), coef.shape),
+                              alive, duration, fallback)
+
+    def hessian(self, coef, intercept, smoothing=None):
+        allocation = self.code.allocation
+        answers, alive, duration = self._round(
+            Work("hessian", coef, intercept, smoothing),
+            lambda alive: allocation[alive].any(axis=0).all())
+        blocks = {}
+        for j, message in answers.items():
+            if message is None:
+                continue
+            for k, block in zip(self.supports[j], message[0]):
+                blocks.setdefault(int(k), block)
+        return CurvatureEstimate(blocks, int(alive.sum()), duration, alive)
+
+    def _round(self, work, done):
+        """Post ``work`` to every worker and collect answers until the deadline, until
+        everyone answered or until ``done(alive)``; return ``(answers, alive, seconds)``."""
         code = self.code
         self._tag += 1
         tag = self._tag
         delays = self.stragglers.injected_delays(self._next_times(), self.deadline)
         start = time.perf_counter()
-        self._post(tag, coef, intercept, delays, self._request_weights(code))
+        self._post(tag, work, delays, self._request_weights(code))
         limit = start + (self.patience if code.waits_for_all else self.deadline)
         answers = {}
-        decodable = _exactly_decodable(code)
         while len(answers) < code.n_workers:
             remaining = limit - time.perf_counter()
             if remaining <= 0:
                 break
             for j, message in self._collect(tag, remaining):
                 answers[j] = message
-            if decodable is not None and decodable(self._alive(answers)):
+            if done is not None and done(self._alive(answers)):
                 break
         alive = self._alive(answers)
         self._settle(tag, alive)
-        messages = np.zeros((code.n_workers, 1 + coef.size + intercept.size))
-        for j in np.flatnonzero(alive):
-            messages[j] = pack(*answers[j])
-        fallback = code.falls_back(alive) or (code.waits_for_all and not alive.all())
-        return self._estimate(unpack(self.master.decode(messages, alive), coef.shape),
-                              alive, time.perf_counter() - start, fallback)
+        return answers, alive, time.perf_counter() - start
 
     def _request_weights(self, code):
         """Each worker's coefficients ``C[j, S_j]``, rebuilt only when the code changes."""

@@ -50,9 +50,9 @@ class ThreadingBackend(LiveBackend):
             self._inboxes.append(inbox)
             self._threads.append(thread)
 
-    def _post(self, tag, coef, intercept, delays, weights):
+    def _post(self, tag, work, delays, weights):
         for inbox, delay, row in zip(self._inboxes, delays, weights):
-            inbox.put((tag, coef, intercept, float(delay), row))
+            inbox.put((tag, work, float(delay), row))
 
     def _collect(self, tag, timeout):
         events = []
@@ -221,10 +221,10 @@ class LokyBackend(LiveBackend):
         except OSError:  # dead worker: noticed by _collect through its sentinel
             pass
 
-    def _post(self, tag, coef, intercept, delays, weights):
-        self._last = (tag, coef, intercept, delays, weights)
+    def _post(self, tag, work, delays, weights):
+        self._last = (tag, work, delays, weights)
         for j, delay in enumerate(delays):
-            self._send(j, (tag, coef, intercept, float(delay), weights[j]))
+            self._send(j, (tag, tuple(work), float(delay), weights[j]))
 
     def _collect(self, tag, timeout):
         by_handle = {}
@@ -270,8 +270,8 @@ class LokyBackend(LiveBackend):
         self._spawn(j)
         self.n_replaced += 1
         if self._last is not None:
-            tag, coef, intercept, delays, weights = self._last
-            self._send(j, (tag, coef, intercept, float(delays[j]), weights[j]))
+            tag, work, delays, weights = self._last
+            self._send(j, (tag, tuple(work), float(delays[j]), weights[j]))
 
     def _shutdown(self):
         finalizer = getattr(self, "_finalizer", None)

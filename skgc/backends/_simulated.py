@@ -1,6 +1,8 @@
 """In-process simulation of the cluster, with a virtual clock."""
 
-from ._base import Backend, iteration_outcome
+import numpy as np
+
+from ._base import Backend, CurvatureEstimate, iteration_outcome
 from ._decoding import unpack
 
 __all__ = ["SimulatedBackend"]
@@ -30,23 +32,30 @@ class SimulatedBackend(Backend):
         self.data, self.datafit = data, datafit
         return self
 
-    def gradient(self, coef, intercept):
+    def gradient(self, coef, intercept, smoothing=None):
         code = self.code
-        alive, duration = iteration_outcome(self._next_times(), self.deadline,
-                                            code.waits_for_all)
+        datafit = self.datafit.smoothed(smoothing)
+        alive, duration = self._outcome()
         if self.master.decodes_by_partition_weights:
-            sums = self._weighted_pass(code.partition_weights(alive), coef, intercept)
+            sums = self._weighted_pass(datafit, code.partition_weights(alive), coef, intercept)
         else:
-            messages = code.coefficients @ self._partition_sums(coef, intercept)
+            messages = code.coefficients @ datafit.partition_sums(self.data, coef, intercept)
             sums = unpack(self.master.decode(messages, alive), coef.shape)
         return self._estimate(sums, alive, duration, code.falls_back(alive))
 
-    def _weighted_pass(self, partition_weights, coef, intercept):
+    def hessian(self, coef, intercept, smoothing=None):
+        alive, duration = self._outcome()
+        covered = np.flatnonzero(self.code.allocation[alive].any(axis=0))
+        hessians = self.datafit.smoothed(smoothing).partition_hessians(
+            self.data, covered, coef, intercept)
+        return CurvatureEstimate(dict(zip(covered.tolist(), hessians)), int(alive.sum()),
+                                 duration, alive)
+
+    def _outcome(self):
+        return iteration_outcome(self._next_times(), self.deadline, self.code.waits_for_all)
+
+    def _weighted_pass(self, datafit, partition_weights, coef, intercept):
         """``sum_k beta_k (value_k, grad_k)`` in one pass over the data."""
         data = self.data
         row_weight = data.sample_weight * partition_weights[data.partition_of_row]
-        return self.datafit.sums(data.X, data.Y, row_weight, coef, intercept)
-
-    def _partition_sums(self, coef, intercept):
-        """Packed ``(value_k, grad_k)`` of every partition, shape (n_partitions, m)."""
-        return self.datafit.partition_sums(self.data, coef, intercept)
+        return datafit.sums(data.X, data.Y, row_weight, coef, intercept)

@@ -7,21 +7,43 @@ import pickle
 import queue
 import signal
 import threading
+from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["WorkerShard", "serve", "process_main"]
+__all__ = ["Work", "WorkerShard", "serve", "process_main"]
 
 _NOTHING = object()
+
+
+class Work(NamedTuple):
+    """What the master asks of every worker in one round.
+
+    Attributes
+    ----------
+    kind : {"gradient", "hessian"}
+        "gradient": the coded value and gradient sums ``f_j``; "hessian": the Hessian sums
+        of each partition the worker holds, uncoded (the master keeps, per partition, the
+        latest one any holder delivered).
+    coef : ndarray of shape (n_features, n_outputs)
+    intercept : ndarray of shape (n_outputs,)
+    smoothing : float or None, default=None
+        Smooth a non-smooth loss by this width (:meth:`skgc.objective.Loss.smoothed`).
+    """
+
+    kind: str
+    coef: np.ndarray
+    intercept: np.ndarray
+    smoothing: float = None
 
 
 class WorkerShard:
     """The partitions worker ``j`` holds (its support ``S_j``).
 
-    ``message(coef, intercept, weights)`` is ``f_j = sum_k C[j, k] g_k`` for the coding
-    coefficients ``weights = C[j, S_j]`` sent with the request (the master may re-optimise
-    them during a fit): the value and gradient sums of each partition ``k``, computed with
-    :meth:`skgc.objective.Datafit.sums`, weighted by ``C[j, k]``.
+    ``answer(work, weights)`` computes what a :class:`Work` request asks: for gradients,
+    ``f_j = sum_k C[j, k] g_k`` with the coding coefficients ``weights = C[j, S_j]`` sent
+    with the request (the master may re-optimise them during a fit); for Hessians, one
+    block per partition held.
     """
 
     def __init__(self, datafit, blocks):
@@ -37,14 +59,26 @@ class WorkerShard:
                                                         dtype=np.float64)))
         return cls(datafit, blocks)
 
-    def message(self, coef, intercept, weights):
+    def answer(self, work, weights):
+        """The message for ``work``: ``(value, grad_coef, grad_intercept)`` for a gradient,
+        ``(hessians,)`` (shape ``(load, n_blocks, size, size)``) for a Hessian."""
+        datafit = self.datafit.smoothed(work.smoothing)
+        if work.kind == "hessian":
+            return (np.stack([datafit.hessian_sums(X, Y, sample_weight, work.coef,
+                                                   work.intercept)
+                              for X, Y, sample_weight in self.blocks]),)
+        return self.message(work.coef, work.intercept, weights, datafit)
+
+    def message(self, coef, intercept, weights, datafit=None):
+        """``f_j``: the coded value and gradient sums."""
+        datafit = self.datafit if datafit is None else datafit
         value = 0.0
         grad_coef = np.zeros(coef.shape)
         grad_intercept = np.zeros(intercept.shape)
         for (X, Y, sample_weight), weight in zip(self.blocks, weights):
             if weight == 0.0:
                 continue
-            v, gc, gi = self.datafit.sums(X, Y, sample_weight * weight, coef, intercept)
+            v, gc, gi = datafit.sums(X, Y, sample_weight * weight, coef, intercept)
             value += v
             grad_coef += gc
             grad_intercept += gi
@@ -64,22 +98,22 @@ def _sleep(inbox, delay):
 
 
 def serve(inbox, reply, shard):
-    """Answer requests ``(tag, coef, intercept, delay, weights)`` from ``inbox`` until
-    ``None``.
+    """Answer requests ``(tag, work, delay, weights)`` from ``inbox`` until ``None``.
 
     A request superseded while its worker sleeps is dropped unanswered: the master has moved
-    on, and its tag would not match anyway. Answers are ``(tag, value, grad_coef,
-    grad_intercept)``, or ``(tag, None, error)`` when the computation failed.
+    on, and its tag would not match anyway. Answers are ``(tag, *shard.answer(work,
+    weights))``, or ``(tag, None, error)`` when the computation failed.
     """
     request = inbox.get()
     while request is not None:
-        tag, coef, intercept, delay, weights = request
+        tag, work, delay, weights = request
+        work = Work(*work)  # travels as a plain tuple: no class path in every request
         newer = _sleep(inbox, delay)
         if newer is not _NOTHING:
             request = newer
             continue
         try:
-            reply((tag, *shard.message(coef, intercept, weights)))
+            reply((tag, *shard.answer(work, weights)))
         except Exception as exc:  # the master treats this worker as a straggler
             reply((tag, None, repr(exc)))
         request = inbox.get()

@@ -134,6 +134,66 @@ class Datafit:
         grad_intercept = residual.sum(axis=0) if self.fit_intercept else np.zeros(Y.shape[1])
         return value, grad_coef, grad_intercept
 
+    def smoothed(self, mu):
+        """This data term with the loss smoothed by ``mu`` (itself for None or a smooth
+        loss); see :meth:`skgc.objective.Loss.smoothed`."""
+        loss = self.loss if mu is None else self.loss.smoothed(mu)
+        return self if loss is self.loss else Datafit(loss, self.fit_intercept)
+
+    def hessian_sums(self, X, Y, row_weight, coef, intercept):
+        """Weighted Hessian sums ``sum_i r_i l''(y_i, p_i) z_i z_i^T``, ``z_i = [x_i, 1]``.
+
+        Parameters
+        ----------
+        X, Y, row_weight, coef, intercept
+            As for :meth:`sums`.
+
+        Returns
+        -------
+        ndarray of shape (n_blocks, size, size)
+            One block per output (``n_blocks = 1`` when the loss's curvature is constant:
+            the blocks are then the same Gram matrix). ``size`` is ``n_features + 1`` with
+            an intercept (its row and column last), ``n_features`` without.
+        """
+        if self.loss.constant_curvature:
+            curvature = np.full((X.shape[0], 1), float(self.loss.curvature(0.0, 0.0)))
+        else:
+            pred = self.predict(X, coef, intercept)
+            curvature = self.loss.curvature(Y, pred)
+        return np.stack([self._weighted_gram(X, row_weight * c) for c in curvature.T])
+
+    def _weighted_gram(self, X, weight):
+        """``Z^T diag(weight) Z`` with ``Z = [X, 1]`` (or ``X``), without building ``Z``."""
+        n_features = X.shape[1]
+        size = n_features + int(self.fit_intercept)
+        out = np.empty((size, size))
+        if sp.issparse(X):
+            out[:n_features, :n_features] = (X.T @ X.multiply(weight[:, None])).toarray()
+        elif np.all(weight == weight[0]):
+            out[:n_features, :n_features] = weight[0] * np.asarray(X.T @ X, dtype=np.float64)
+        else:
+            nonzero = np.flatnonzero(weight)
+            rows = X[nonzero] * np.sqrt(weight[nonzero])[:, None]
+            out[:n_features, :n_features] = rows.T @ rows
+        if self.fit_intercept:
+            column = np.asarray(X.T @ weight.astype(X.dtype, copy=False), dtype=np.float64)
+            out[:n_features, -1] = out[-1, :n_features] = column.ravel()
+            out[-1, -1] = weight.sum()
+        return out
+
+    def partition_hessians(self, data, partitions, coef, intercept):
+        """:meth:`hessian_sums` of each partition in ``partitions``, stacked.
+
+        Returns
+        -------
+        ndarray of shape (len(partitions), n_blocks, size, size)
+        """
+        blocks = []
+        for k in partitions:
+            X, Y, weight = data.partition(k)
+            blocks.append(self.hessian_sums(X, Y, weight, coef, intercept))
+        return np.stack(blocks)
+
     def partition_sums(self, data, coef, intercept):
         """Value and gradient sums of every partition in one pass over the data.
 

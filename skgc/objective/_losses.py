@@ -26,6 +26,8 @@ class Loss:
 
     name = None
     smoothness = None
+    #: The second derivative is the same constant everywhere (the Hessian is a Gram matrix).
+    constant_curvature = False
 
     def value(self, y, p):
         """Element-wise loss values."""
@@ -35,6 +37,18 @@ class Loss:
         """Element-wise derivative ``d l / d p``."""
         raise NotImplementedError
 
+    def curvature(self, y, p):
+        """Element-wise second derivative ``d^2 l / d p^2`` (a generalised one at kinks).
+
+        Only smooth losses have one; a non-smooth loss is first replaced by
+        :meth:`smoothed`.
+        """
+        raise NotImplementedError(f"{self.name} is not smooth; use loss.smoothed(mu)")
+
+    def smoothed(self, mu):
+        """A smooth loss within ``mu / 2`` of this one (this loss itself if smooth)."""
+        return self
+
     def __repr__(self):
         return f"{type(self).__name__}()"
 
@@ -42,13 +56,16 @@ class Loss:
 class SquaredError(Loss):
     """``(p - y)^2 / 2``."""
 
-    name, smoothness = "squared_error", 1.0
+    name, smoothness, constant_curvature = "squared_error", 1.0, True
 
     def value(self, y, p):
         return 0.5 * (p - y) ** 2
 
     def derivative(self, y, p):
         return p - y
+
+    def curvature(self, y, p):
+        return np.ones_like(p)
 
 
 class Huber(Loss):
@@ -66,6 +83,9 @@ class Huber(Loss):
     def derivative(self, y, p):
         return np.clip(p - y, -self.epsilon, self.epsilon)
 
+    def curvature(self, y, p):
+        return (np.abs(p - y) <= self.epsilon).astype(float)
+
 
 class EpsilonInsensitive(Loss):
     """``max(0, |y - p| - epsilon)`` (non-smooth)."""
@@ -81,6 +101,9 @@ class EpsilonInsensitive(Loss):
     def derivative(self, y, p):
         r = p - y
         return np.sign(r) * (np.abs(r) > self.epsilon)
+
+    def smoothed(self, mu):
+        return SmoothedEpsilonInsensitive(self.epsilon, mu)
 
 
 class SquaredEpsilonInsensitive(Loss):
@@ -98,6 +121,9 @@ class SquaredEpsilonInsensitive(Loss):
         r = p - y
         return 2.0 * np.sign(r) * np.maximum(np.abs(r) - self.epsilon, 0.0)
 
+    def curvature(self, y, p):
+        return 2.0 * (np.abs(p - y) > self.epsilon)
+
 
 class Hinge(Loss):
     """``max(0, threshold - y p)``; ``threshold=0`` is the perceptron (non-smooth)."""
@@ -112,6 +138,9 @@ class Hinge(Loss):
 
     def derivative(self, y, p):
         return -y * (y * p <= self.threshold)
+
+    def smoothed(self, mu):
+        return SmoothedHinge(self.threshold, mu)
 
 
 class Perceptron(Hinge):
@@ -134,6 +163,9 @@ class SquaredHinge(Loss):
     def derivative(self, y, p):
         return -2.0 * y * np.maximum(1.0 - y * p, 0.0)
 
+    def curvature(self, y, p):
+        return 2.0 * (y * p < 1.0)
+
 
 class LogLoss(Loss):
     """Logistic loss ``log(1 + exp(-y p))``."""
@@ -145,6 +177,10 @@ class LogLoss(Loss):
 
     def derivative(self, y, p):
         return -y * expit(-y * p)
+
+    def curvature(self, y, p):
+        s = expit(p)
+        return s * (1.0 - s)
 
 
 class ModifiedHuber(Loss):
@@ -159,6 +195,59 @@ class ModifiedHuber(Loss):
     def derivative(self, y, p):
         z = y * p
         return y * np.where(z >= 1.0, 0.0, np.where(z >= -1.0, -2.0 * (1.0 - z), -4.0))
+
+    def curvature(self, y, p):
+        z = y * p
+        return 2.0 * ((z >= -1.0) & (z < 1.0))
+
+
+class SmoothedHinge(Loss):
+    """The hinge ``max(0, m)``, ``m = threshold - y p``, with its kink rounded off.
+
+    ``m^2 / (2 mu)`` on ``0 < m < mu`` and ``m - mu / 2`` beyond: smooth, with curvature
+    ``1 / mu`` on the band, and below the hinge by at most ``mu / 2``.
+    """
+
+    smoothness = None
+
+    def __init__(self, threshold, mu):
+        self.threshold, self.mu = threshold, mu
+        self.name = "perceptron" if threshold == 0.0 else "hinge"
+
+    def _margin(self, y, p):
+        return self.threshold - y * p
+
+    def value(self, y, p):
+        m = self._margin(y, p)
+        return np.where(m >= self.mu, m - 0.5 * self.mu, 0.5 * np.maximum(m, 0.0) ** 2 / self.mu)
+
+    def derivative(self, y, p):
+        return -y * np.clip(self._margin(y, p) / self.mu, 0.0, 1.0)
+
+    def curvature(self, y, p):
+        m = self._margin(y, p)
+        return ((m > 0.0) & (m < self.mu)) / self.mu
+
+
+class SmoothedEpsilonInsensitive(Loss):
+    """``max(0, |y - p| - epsilon)`` with both kinks rounded off over a width ``mu``."""
+
+    name, smoothness = "epsilon_insensitive", None
+
+    def __init__(self, epsilon, mu):
+        self.epsilon, self.mu = epsilon, mu
+
+    def value(self, y, p):
+        m = np.abs(p - y) - self.epsilon
+        return np.where(m >= self.mu, m - 0.5 * self.mu, 0.5 * np.maximum(m, 0.0) ** 2 / self.mu)
+
+    def derivative(self, y, p):
+        r = p - y
+        return np.sign(r) * np.clip((np.abs(r) - self.epsilon) / self.mu, 0.0, 1.0)
+
+    def curvature(self, y, p):
+        m = np.abs(p - y) - self.epsilon
+        return ((m > 0.0) & (m < self.mu)) / self.mu
 
 
 REGRESSION_LOSSES = {
