@@ -13,18 +13,27 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._callbacks import CallbackSupportMixin, IterationCallbacks
-from .backends import BACKENDS, Backend, GramRefresh, Master, backend_class, make_backend
+from .backends import (BACKENDS, Backend, CurvatureOracle, GramRefresh, Master, backend_class,
+                       make_backend)
 from .coding import CODE_NAMES, GradientCode, default_load, make_code
 from .deadline import choose_deadline
 from .objective import Datafit, PartitionedData, Penalty, get_loss
-from .solver import SCHEDULES, StepSchedule, coded_gradient_descent
+from .solver import (SCHEDULES, SOLVERS, NewtonSettings, StepSchedule, coded_gradient_descent,
+                     lbfgs_solver, newton_solver)
 from .stragglers import StragglerModel, check_stragglers
 
 __all__ = ["BaseCodedGradient"]
 
 # Attributes a fit sets; a failed fit leaves none of them behind.
 _FITTED = ("coef_", "intercept_", "n_iter_", "t_", "history_", "code_", "stragglers_",
-           "straggler_probs_", "deadline_")
+           "straggler_probs_", "deadline_", "solver_")
+
+
+def _initial_smoothing(loss):
+    """Smoothing width a non-smooth loss starts from, relative to its mean value at the
+    start (2: a hinge's margins at zero all fall in the rounded band); None for a smooth
+    loss."""
+    return None if loss.smoothness is not None else 2.0
 
 
 class BaseCodedGradient(CallbackSupportMixin, BaseEstimator):
@@ -60,6 +69,8 @@ class BaseCodedGradient(CallbackSupportMixin, BaseEstimator):
         "variance_reduction": ["boolean"],
         "estimate_stragglers": ["boolean", StrOptions({"auto"})],
         "gradient_aware": ["boolean"],
+        "solver": [StrOptions(set(SOLVERS))],
+        "max_newton_features": [Interval(Integral, 1, None, closed="left")],
     }
 
     # -- building blocks -------------------------------------------------------------
@@ -145,10 +156,11 @@ class BaseCodedGradient(CallbackSupportMixin, BaseEstimator):
     # -- the fit driver ------------------------------------------------------------
 
     def _run(self, X, Y, sample_weight, coef, intercept, *, max_iter, validation, t_start,
-             tol, seed_offset=0, callbacks_on=False):
-        """Partition the data, build the code and run coded gradient descent.
+             tol, seed_offset=0, callbacks_on=False, incremental=False):
+        """Partition the data, build the code and run the solver.
 
-        Returns the solver's result and the fitted building blocks; sets nothing on self.
+        Returns the solver's result, the master, the straggler model, the deadline and the
+        solver's name; sets nothing on self.
         """
         random_state = check_random_state(self.random_state)
         seeds = random_state.randint(np.iinfo(np.int32).max, size=5) + seed_offset
@@ -159,27 +171,75 @@ class BaseCodedGradient(CallbackSupportMixin, BaseEstimator):
         data = PartitionedData(X, Y, sample_weight, code.n_partitions, self.shuffle,
                                int(seeds[1]))
         datafit = Datafit(loss, self.fit_intercept)
-        schedule = self._schedule(loss, datafit, data, code, penalty, int(seeds[2]))
+        solver = self._resolve_solver(X.shape[1], code, incremental)
         backend = make_backend(self.backend, stragglers, deadline, int(seeds[3]))
         master = Master(code, self.variance_reduction, self._learns_stragglers(),
-                        random_state=int(seeds[4]), delay_variance_reduction=True)
+                        random_state=int(seeds[4]), delay_variance_reduction=solver == "gd")
+        with backend.start(data, datafit, code, master):
+            gradient = (GramRefresh(backend.gradient, master, data, datafit)
+                        if self.gradient_aware else backend.gradient)
+            callbacks = IterationCallbacks(self, X, max_iter) if callbacks_on else None
+            on_iteration = callbacks and callbacks.on_iteration
+            if solver == "newton":
+                result = newton_solver(
+                    CurvatureOracle(backend, data, gradient), coef, intercept, penalty,
+                    self._newton_settings(loss, code, max_iter, tol),
+                    validation_score=validation, n_iter_no_change=self.n_iter_no_change,
+                    verbose=self.verbose, callback=on_iteration)
+            elif solver == "lbfgs":
+                result = lbfgs_solver(gradient, coef, intercept, penalty, max_iter=max_iter,
+                                      tol=tol, smoothing=_initial_smoothing(loss),
+                                      callback=on_iteration)
+            else:
+                result = self._gradient_descent(
+                    gradient, coef, intercept, penalty, loss, datafit, data, code, master,
+                    max_iter=max_iter, tol=tol, validation=validation, t_start=t_start,
+                    seed=int(seeds[2]), callback=on_iteration)
+            if callbacks is not None:
+                callbacks.close(result.coef, result.intercept)
+        return result, master, stragglers, backend.deadline, solver
+
+    def _resolve_solver(self, n_features, code, incremental):
+        """The solver that ``solver="auto"`` means for this fit.
+
+        Newton-type steps when the curvature model is small enough
+        (``n_features < max_newton_features``), L-BFGS beyond when who answers is certain;
+        coded gradient descent for ``partial_fit`` (one step on the batch, as SGD does),
+        for an explicit learning-rate schedule or averaging (SGD's options that only
+        gradient descent has), and for wide data under stragglers.
+        """
+        if self.solver != "auto":
+            return self.solver
+        if incremental or self.learning_rate != "auto" or self.average:
+            return "gd"
+        if n_features < self.max_newton_features:
+            return "newton"
+        return "gd" if self._patience(code)[0] else "lbfgs"
+
+    def _newton_settings(self, loss, code, max_iter, tol):
+        """Line search without stragglers; with them, steps damped to the mean answer
+        rate and a stop that needs the decrement small for ``patience`` iterations."""
+        stochastic, patience = self._patience(code)
+        p = code.straggler_probs
+        damping = float(np.clip(1.0 - np.mean(p), 0.05, 1.0)) if stochastic else 1.0
+        return NewtonSettings(max_iter=max_iter, tol=tol, stochastic=stochastic,
+                              damping=damping, patience=patience if stochastic else 1,
+                              constant_curvature=loss.constant_curvature,
+                              smoothing=_initial_smoothing(loss))
+
+    def _gradient_descent(self, gradient, coef, intercept, penalty, loss, datafit, data, code,
+                          master, *, max_iter, tol, validation, t_start, seed, callback):
+        """The paper's algorithm: (proximal) coded gradient descent with SGD's schedules."""
+        schedule = self._schedule(loss, datafit, data, code, penalty, seed)
         noisy = (not code.waits_for_all) and code.residual_error("independent") > 1e-12
         stochastic, patience = self._patience(code)
         refine = master.decoder.activate if master.variance_reduced else None
-        with backend.start(data, datafit, code, master):
-            oracle = (GramRefresh(backend.gradient, master, data, datafit)
-                      if self.gradient_aware else backend.gradient)
-            callbacks = IterationCallbacks(self, X, max_iter) if callbacks_on else None
-            result = coded_gradient_descent(
-                oracle, coef, intercept, penalty, schedule, max_iter=max_iter,
-                tol=tol, n_iter_no_change=patience, average=self.average, noisy=noisy,
-                stochastic=stochastic, refine=refine, validation_score=validation,
-                t_start=t_start,
-                verbose=self.verbose, callback=callbacks and callbacks.on_iteration,
-            )
-            if callbacks is not None:
-                callbacks.close(result.coef, result.intercept)
-        return result, master, stragglers, backend.deadline
+        return coded_gradient_descent(
+            gradient, coef, intercept, penalty, schedule, max_iter=max_iter,
+            tol=tol, n_iter_no_change=patience, average=self.average, noisy=noisy,
+            stochastic=stochastic, refine=refine, validation_score=validation,
+            t_start=t_start, verbose=self.verbose, callback=callback,
+        )
 
     def _patience(self, code):
         """Whether answers are random, and the iterations without improvement that stop.
@@ -213,11 +273,11 @@ class BaseCodedGradient(CallbackSupportMixin, BaseEstimator):
         validation = None
         if self.early_stopping and not incremental:
             X, Y, sample_weight, validation = self._split_validation(X, Y, sample_weight)
-        result, master, stragglers, deadline = self._run(
+        result, master, stragglers, deadline, solver = self._run(
             X, Y, sample_weight, coef, intercept,
             max_iter=1 if incremental else self.max_iter, validation=validation,
             t_start=previous_iter, tol=None if incremental else self.tol,
-            seed_offset=previous_iter, callbacks_on=not incremental,
+            seed_offset=previous_iter, callbacks_on=not incremental, incremental=incremental,
         )
         for name in _FITTED:
             if hasattr(self, name):
@@ -229,6 +289,7 @@ class BaseCodedGradient(CallbackSupportMixin, BaseEstimator):
         self.code_, self.stragglers_ = master.code, stragglers
         self.straggler_probs_ = np.array(master.straggler_probs, dtype=float)
         self.deadline_ = float(deadline)
+        self.solver_ = solver
         return self
 
     def _split_validation(self, X, Y, sample_weight):

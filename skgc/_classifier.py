@@ -80,7 +80,8 @@ default="hinge"
                  n_iter_no_change=5, class_weight=None, warm_start=False, average=False,
                  n_workers=8, n_partitions=None, load=None, code="optimal", stragglers=None,
                  backend="simulated", deadline=None, variance_reduction=True,
-                 estimate_stragglers="auto", gradient_aware=False):
+                 estimate_stragglers="auto", gradient_aware=False, solver="auto",
+                 max_newton_features=1000):
         self.loss = loss
         self.penalty = penalty
         self.alpha = alpha
@@ -112,6 +113,8 @@ default="hinge"
         self.variance_reduction = variance_reduction
         self.estimate_stragglers = estimate_stragglers
         self.gradient_aware = gradient_aware
+        self.solver = solver
+        self.max_newton_features = max_newton_features
 
     @with_callbacks
     @_fit_context(prefer_skip_nested_validation=True)

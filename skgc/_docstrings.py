@@ -10,13 +10,18 @@ SGD_PARAMETERS = """
         Elastic-net mixing, used when ``penalty="elasticnet"``.
     fit_intercept : bool, default=True
     max_iter : int, default=1000
-        Maximum number of gradient-descent iterations (one iteration reads every
-        partition once, like one SGD epoch).
+        Maximum number of iterations (Newton, L-BFGS or gradient-descent steps; one
+        iteration reads every partition at least once, like one SGD epoch).
     tol : float or None, default=1e-6
-        Stop when the objective has not improved by ``tol`` for ``n_iter_no_change``
-        iterations; None runs ``max_iter`` iterations. Full-batch gradient descent
-        improves by less per iteration than SGD per epoch, hence a smaller default than
-        SGD's 1e-3.
+        The accuracy asked for. With ``solver="newton"``: stop once the Newton decrement
+        (the decrease the curvature model predicts, equal to ``f - f*`` for a quadratic
+        objective and an over-estimate under decoding noise) is at most ``tol`` times the
+        objective, i.e. at an estimated relative gap of ``tol``; under stragglers it must
+        stay below for several iterations in a row. With "lbfgs": the relative decrease
+        per iteration at which L-BFGS stops is ``tol / 100``. With "gd": stop when the
+        objective has not improved by ``tol`` for ``n_iter_no_change`` iterations, as
+        SGD does. None runs ``max_iter`` iterations. A relative accuracy, hence a smaller
+        default than SGD's 1e-3.
     shuffle : bool, default=True
         Shuffle the samples before cutting them into partitions. False keeps contiguous
         blocks of the data as given (non-iid partitions if the data are sorted).
@@ -26,7 +31,8 @@ SGD_PARAMETERS = """
     random_state : int, RandomState instance or None, default=None
         Seeds the shuffle, the allocation, the straggler draws and the validation split.
     learning_rate : {"auto", "constant", "optimal", "invscaling", "adaptive"}, default="auto"
-        "auto" needs no tuning: ``1 / (L (1 + eps))`` with ``L`` the smoothness of the
+        Used by ``solver="gd"`` (any other value than "auto" selects it when
+        ``solver="auto"``). "auto" needs no tuning: ``1 / (L (1 + eps))`` with ``L`` the smoothness of the
         objective and ``eps`` the decoded gradient's relative variance; under stragglers
         with an inexact code, iterates are averaged (linearly weighted) once progress
         stalls, which removes the noise floor a constant step leaves. Non-smooth losses use
@@ -89,7 +95,24 @@ default=None
     gradient_aware : bool, default=False
         Every 50 iterations, measure the Gram matrix ``M`` of the partition gradients (one
         pass over the master's copy of the data) and use the "optimal" code's coefficients
-        that minimise the true residual error ``sum_j p_j (1 - p_j) c_j^T M c_j``.""".strip("\n")
+        that minimise the true residual error ``sum_j p_j (1 - p_j) c_j^T M c_j``.
+    solver : {"auto", "newton", "lbfgs", "gd"}, default="auto"
+        The optimiser on the master. "newton": the workers also return their partitions'
+        Hessian sums (the Gram matrix for the squared loss, gathered once); the master
+        takes Newton steps (proximal Newton with coordinate descent for l1 and
+        elastic-net), with a line search without stragglers and steps damped to the
+        workers' mean answer rate with them; it converges in a few passes whatever the
+        conditioning of ``X``. Non-smooth losses (hinge, perceptron, epsilon-insensitive)
+        are smoothed, ever more finely, down to ``tol``. "lbfgs": L-BFGS on decoded
+        gradients (no curvature from the workers), for wide data without stragglers.
+        "gd": the paper's coded (proximal) gradient descent with ``learning_rate``'s
+        schedule. "auto": "newton" below ``max_newton_features`` features; beyond, "lbfgs"
+        without stragglers and "gd" with them; "gd" for ``partial_fit``, averaging or an
+        explicit ``learning_rate``. The choice is the fitted ``solver_``.
+    max_newton_features : int, default=1000
+        "auto" uses Newton steps when ``n_features`` is below this: the master then
+        solves ``n_features x n_features`` systems and the workers send matrices of that
+        size.""".strip("\n")
 
 FITTED_ATTRIBUTES = """
     n_iter_ : int
@@ -114,4 +137,6 @@ FITTED_ATTRIBUTES = """
         The straggling probabilities the code ended with (learned ones with
         ``estimate_stragglers``).
     deadline_ : float
-        The deadline the master used (seconds; virtual in simulation).""".strip("\n")
+        The deadline the master used (seconds; virtual in simulation).
+    solver_ : str
+        The solver the fit used ("newton", "lbfgs" or "gd"; see ``solver``).""".strip("\n")

@@ -5,10 +5,10 @@
 and a real deadline; ``"dask"`` runs them on a Dask ``distributed`` cluster.
 """
 
-from ._base import Backend, iteration_outcome
+from ._base import Backend, CurvatureEstimate, iteration_outcome
 from ._dask import DaskBackend
 from ._live import LiveBackend
-from ._master import GramRefresh, Master
+from ._master import CurvatureOracle, GramRefresh, Master
 from ._local import LokyBackend, ThreadingBackend
 from ._simulated import SimulatedBackend
 
@@ -33,4 +33,5 @@ def make_backend(backend, stragglers, deadline, random_state):
 
 
 __all__ = ["Backend", "LiveBackend", "SimulatedBackend", "ThreadingBackend", "LokyBackend",
-           "DaskBackend", "Master", "GramRefresh", "iteration_outcome", "make_backend", "backend_class", "BACKENDS"]
+           "DaskBackend", "Master", "GramRefresh", "CurvatureOracle", "CurvatureEstimate",
+           "iteration_outcome", "make_backend", "backend_class", "BACKENDS"]

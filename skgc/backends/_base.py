@@ -119,10 +119,11 @@ class Backend:
 
     def _estimate(self, sums, alive, duration, fallback):
         """The solver's estimate from decoded sums; the master then learns who answered."""
-        value, grad_coef, grad_intercept = sums
+        values, grad_coef, grad_intercept = sums
         scale = 1.0 / self.data.total_weight
-        estimate = GradientEstimate(value * scale, grad_coef * scale, grad_intercept * scale,
-                                    int(alive.sum()), duration, bool(fallback), alive)
+        estimate = GradientEstimate(float(np.sum(values)) * scale, grad_coef * scale,
+                                    grad_intercept * scale, int(alive.sum()), duration,
+                                    bool(fallback), alive, np.asarray(values) * scale)
         self.master.observe(alive)
         return estimate
 

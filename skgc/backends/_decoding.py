@@ -1,6 +1,6 @@
 """The master's decoders: from the workers' coded messages to one gradient estimate.
 
-A message is ``(value, grad_coef, grad_intercept)``: worker ``j``'s coded sums
+A message is ``(value, grad_coef, grad_intercept)`` (``value`` one sum per output): worker ``j``'s coded sums
 ``f_j = sum_k C[j, k] (value_k, grad_k)``. Messages are packed as flat vectors so that a
 decoder treats them all alike.
 """
@@ -12,14 +12,15 @@ __all__ = ["pack", "unpack", "PlainDecoder", "ControlVariateDecoder", "make_deco
 
 
 def pack(value, grad_coef, grad_intercept):
-    """One flat vector from a message."""
-    return np.concatenate(([value], np.ravel(grad_coef), np.ravel(grad_intercept)))
+    """One flat vector from a message (``value``: one loss sum per output)."""
+    return np.concatenate((np.ravel(value), np.ravel(grad_coef), np.ravel(grad_intercept)))
 
 
 def unpack(vector, coef_shape):
     """``(value, grad_coef, grad_intercept)`` from :func:`pack`'s vector."""
-    size = int(np.prod(coef_shape))
-    return float(vector[0]), vector[1:1 + size].reshape(coef_shape), vector[1 + size:]
+    n_outputs, size = coef_shape[1], int(np.prod(coef_shape))
+    return (vector[:n_outputs], vector[n_outputs:n_outputs + size].reshape(coef_shape),
+            vector[n_outputs + size:])
 
 
 class PlainDecoder:

@@ -59,7 +59,7 @@ class LiveBackend(Backend):
         code = self.code
         answers, alive, duration = self._round(Work("gradient", coef, intercept, smoothing),
                                                _exactly_decodable(code))
-        messages = np.zeros((code.n_workers, 1 + coef.size + intercept.size))
+        messages = np.zeros((code.n_workers, coef.size + 2 * intercept.size))
         for j in np.flatnonzero(alive):
             messages[j] = pack(*answers[j])
         fallback = code.falls_back(alive) or (code.waits_for_all and not alive.all())

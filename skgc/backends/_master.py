@@ -5,7 +5,7 @@ import numpy as np
 from ..stragglers._estimation import StragglerEstimator
 from ._decoding import PlainDecoder, make_decoder
 
-__all__ = ["Master", "GramRefresh"]
+__all__ = ["Master", "GramRefresh", "CurvatureOracle"]
 
 
 class Master:
@@ -115,11 +115,60 @@ class GramRefresh:
         self.every = every
         self.calls = 0
 
-    def __call__(self, coef, intercept):
+    def __call__(self, coef, intercept, smoothing=None):
         if self.calls % self.every == 0:
-            gradients = self.datafit.partition_sums(self.data, coef, intercept)[:, 1:]
+            sums = self.datafit.partition_sums(self.data, coef, intercept)
+            gradients = sums[:, intercept.size:]
             gram = gradients @ gradients.T
             if np.trace(gram) > 0:
                 self.master.reoptimize(proxy=gram)
         self.calls += 1
-        return self.oracle(coef, intercept)
+        return self.oracle(coef, intercept, smoothing)
+
+
+class CurvatureOracle:
+    """What a Newton-type solver asks: decoded gradients and the Hessian of the mean data
+    term, whatever the backend.
+
+    Gradients come from ``gradient`` (a backend's, possibly wrapped in
+    :class:`GramRefresh`). The Hessian is kept per partition: each Hessian round delivers
+    the blocks of every partition held by a worker who answered, and the estimate is the
+    sum of the latest block of each partition, divided by the sample weight of the
+    partitions delivered so far (exact as soon as every partition has been delivered once;
+    a partition whose holders straggled keeps its previous block). Curvature only shapes
+    the step, not its fixed point: a stale or partial block slows convergence but does
+    not bias it.
+
+    Parameters
+    ----------
+    backend : skgc.backends.Backend
+        A started backend.
+    data : skgc.objective.PartitionedData
+    gradient : callable or None, default=None
+        ``gradient(coef, intercept, smoothing)``; None: ``backend.gradient``.
+    """
+
+    def __init__(self, backend, data, gradient=None):
+        self.backend = backend
+        self.gradient = backend.gradient if gradient is None else gradient
+        self.partition_weight = np.add.reduceat(data.sample_weight, data.bounds[:-1])
+        self.blocks, self._smoothing = {}, None
+
+    @property
+    def curvature_complete(self):
+        """Whether every partition's block has been delivered."""
+        return len(self.blocks) == len(self.partition_weight)
+
+    def curvature(self, coef, intercept, smoothing=None):
+        """``(hessian, estimate)``: the mean Hessian, shape ``(n_blocks, size, size)`` (None
+        while no block has arrived), and the round's
+        :class:`~skgc.backends.CurvatureEstimate`."""
+        if smoothing != self._smoothing:  # blocks of another smoothing no longer apply
+            self.blocks, self._smoothing = {}, smoothing
+        estimate = self.backend.hessian(coef, intercept, smoothing)
+        self.blocks.update(estimate.blocks)
+        if not self.blocks:  # nobody answered yet
+            return None, estimate
+        delivered = list(self.blocks)
+        total = sum(self.blocks[k] for k in delivered)
+        return total / self.partition_weight[delivered].sum(), estimate

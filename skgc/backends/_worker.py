@@ -72,7 +72,7 @@ class WorkerShard:
     def message(self, coef, intercept, weights, datafit=None):
         """``f_j``: the coded value and gradient sums."""
         datafit = self.datafit if datafit is None else datafit
-        value = 0.0
+        value = np.zeros(intercept.shape)
         grad_coef = np.zeros(coef.shape)
         grad_intercept = np.zeros(intercept.shape)
         for (X, Y, sample_weight), weight in zip(self.blocks, weights):

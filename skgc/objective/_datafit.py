@@ -123,12 +123,13 @@ class Datafit:
 
         Returns
         -------
-        value : float
+        value : ndarray of shape (n_outputs,)
+            The weighted loss sum of each output (their sum is the data term).
         grad_coef : ndarray of shape (n_features, n_outputs)
         grad_intercept : ndarray of shape (n_outputs,)
         """
         pred = self.predict(X, coef, intercept)
-        value = float(row_weight @ self.loss.value(Y, pred).sum(axis=1))
+        value = row_weight @ self.loss.value(Y, pred)
         residual = self.loss.derivative(Y, pred) * row_weight[:, None]
         grad_coef = np.asarray(X.T @ residual.astype(X.dtype, copy=False), dtype=np.float64)
         grad_intercept = residual.sum(axis=0) if self.fit_intercept else np.zeros(Y.shape[1])
@@ -199,9 +200,9 @@ class Datafit:
 
         Returns
         -------
-        ndarray of shape (n_partitions, 1 + n_features * n_outputs + n_outputs)
-            Row ``k`` packs partition ``k``'s value sum, gradient with respect to ``coef``
-            (flattened) and gradient with respect to ``intercept``.
+        ndarray of shape (n_partitions, n_outputs + n_features * n_outputs + n_outputs)
+            Row ``k`` packs partition ``k``'s value sums (one per output), gradient with
+            respect to ``coef`` (flattened) and gradient with respect to ``intercept``.
 
         Notes
         -----
@@ -213,8 +214,9 @@ class Datafit:
         n_partitions, n_outputs = data.n_partitions, Y.shape[1]
         part = data.partition_of_row
         pred = self.predict(X, coef, intercept)
-        values = np.bincount(part, weight * self.loss.value(Y, pred).sum(axis=1),
-                             minlength=n_partitions)
+        losses = self.loss.value(Y, pred) * weight[:, None]
+        values = np.column_stack([np.bincount(part, column, minlength=n_partitions)
+                                  for column in losses.T])
         selector = data.selector(self.loss.derivative(Y, pred) * weight[:, None])
         grads = selector @ X
         grads = np.asarray(grads.toarray() if sp.issparse(grads) else grads, dtype=np.float64)

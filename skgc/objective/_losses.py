@@ -219,7 +219,7 @@ class SmoothedHinge(Loss):
 
     def value(self, y, p):
         m = self._margin(y, p)
-        return np.where(m >= self.mu, m - 0.5 * self.mu, 0.5 * np.maximum(m, 0.0) ** 2 / self.mu)
+        return np.where(m >= self.mu, m - 0.5 * self.mu, 0.5 * np.clip(m, 0.0, self.mu) ** 2 / self.mu)
 
     def derivative(self, y, p):
         return -y * np.clip(self._margin(y, p) / self.mu, 0.0, 1.0)
@@ -239,7 +239,7 @@ class SmoothedEpsilonInsensitive(Loss):
 
     def value(self, y, p):
         m = np.abs(p - y) - self.epsilon
-        return np.where(m >= self.mu, m - 0.5 * self.mu, 0.5 * np.maximum(m, 0.0) ** 2 / self.mu)
+        return np.where(m >= self.mu, m - 0.5 * self.mu, 0.5 * np.clip(m, 0.0, self.mu) ** 2 / self.mu)
 
     def derivative(self, y, p):
         r = p - y

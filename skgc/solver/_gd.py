@@ -34,6 +34,8 @@ class GradientEstimate:
         The code could not decode exactly and fell back to an approximate decoding.
     alive : ndarray of bool of shape (n_workers,) or None
         Which workers' answers went into the estimate (None: not recorded).
+    values : ndarray of shape (n_outputs,) or None
+        ``value`` split by output (their sum), when known.
     """
 
     value: float
@@ -43,6 +45,7 @@ class GradientEstimate:
     duration: float
     fallback: bool = False
     alive: np.ndarray = None
+    values: np.ndarray = None
 
 
 @dataclass

@@ -1,0 +1,367 @@
+"""Newton-type steps on decoded sums: curvature from the workers, steps on the master.
+
+Each iteration asks the oracle for the decoded gradient (and, when the curvature changes
+with the iterate, the partitions' Hessian sums), builds the quadratic model
+
+``m(v) = <g, v - w> + 1/2 (v - w)^T H (v - w) + l1 ||v||_1``
+
+(``H`` the data term's Hessian plus the l2 penalty), and moves towards its minimiser:
+a Cholesky solve without l1, coordinate descent on the ``size x size`` model with l1
+(proximal Newton, as glmnet and skglm do). The model's decrease ``m(w) - min m`` is the
+Newton decrement; for a quadratic objective it equals the gap ``f(w) - f*``, so stopping
+when it is below ``tol`` times the objective stops at a known distance from the optimum.
+Decoding noise only makes it larger on average: a stop on it is never early.
+
+Without stragglers the step is chosen by backtracking on the exact objective (Armijo);
+with stragglers the objective is an estimate, so the step is a fixed damping (about the
+workers' mean answer rate) and the gradient is decoded with the control variate, whose
+variance vanishes at the optimum. Non-smooth losses (hinge, perceptron,
+epsilon-insensitive) are smoothed by a width ``mu`` that shrinks by 10 each time the
+smoothed problem is solved, down to ``tol`` times the objective.
+"""
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.linalg import LinAlgError, cho_factor, cho_solve
+from sklearn.exceptions import ConvergenceWarning
+
+from ._gd import SolverResult, _check_finite, _History, _report
+from ._stopping import NoImprovement
+
+__all__ = ["newton_solver", "NewtonSettings"]
+
+_ARMIJO = 1e-4
+_MAX_HALVINGS = 20
+
+
+@dataclass
+class NewtonSettings:
+    """How :func:`newton_solver` runs.
+
+    Attributes
+    ----------
+    max_iter : int
+        Newton iterations at most (line-search trials do not count).
+    tol : float or None
+        Stop when the Newton decrement (the model's predicted decrease) is at most
+        ``tol * max(|f|, 1e-8 f_0)``: an estimate of the relative objective gap. None: run
+        ``max_iter`` iterations.
+    stochastic : bool
+        Who answers is random: damped steps instead of a line search, and the stop needs
+        ``patience`` consecutive small decrements.
+    damping : float
+        The step length when ``stochastic``.
+    patience : int
+        Consecutive small decrements that stop a stochastic run.
+    constant_curvature : bool
+        The Hessian does not depend on the iterate (squared loss): it is gathered once
+        (until every partition has been delivered).
+    smoothing : float or None
+        Initial smoothing width of a non-smooth loss, relative to its mean value at the
+        start (2: every margin of a hinge at zero falls in the rounded band); None for a
+        smooth loss.
+    """
+
+    max_iter: int
+    tol: float = 1e-6
+    stochastic: bool = False
+    damping: float = 1.0
+    patience: int = 1
+    constant_curvature: bool = False
+    smoothing: float = None
+
+
+def newton_solver(oracle, coef, intercept, penalty, settings, *, validation_score=None,
+                  n_iter_no_change=5, verbose=0, callback=None):
+    """Minimise ``mean data term + penalty`` by (proximal, damped) Newton steps.
+
+    Parameters
+    ----------
+    oracle : object
+        ``oracle.gradient(coef, intercept, smoothing)`` returns a
+        :class:`~skgc.solver.GradientEstimate` of the mean data term;
+        ``oracle.curvature(coef, intercept, smoothing)`` returns ``(hessian, estimate)``
+        with ``hessian`` of shape ``(n_blocks, size, size)``: the mean data term's Hessian
+        with respect to ``[coef[:, c], intercept[c]]`` (``size = n_features + 1``, or
+        ``n_features`` without an intercept), one block per output or one shared block.
+    coef : ndarray of shape (n_features, n_outputs)
+    intercept : ndarray of shape (n_outputs,)
+    penalty : skgc.objective.Penalty
+    settings : NewtonSettings
+    validation_score : callable or None
+        ``validation_score(coef, intercept)`` (higher is better): also stop when it has
+        not improved by ``tol`` for ``n_iter_no_change`` iterations (early stopping).
+    n_iter_no_change : int, default=5
+    verbose : int, default=0
+    callback : callable or None
+        ``callback(iteration, coef, intercept)``; a true return value stops the fit.
+
+    Returns
+    -------
+    SolverResult
+    """
+    run = _NewtonRun(oracle, coef, intercept, penalty, settings)
+    early = NoImprovement(settings.tol, n_iter_no_change, higher_is_better=True) \
+        if validation_score is not None else None
+    converged, iteration = False, 0
+    for iteration in range(1, settings.max_iter + 1):
+        status = run.iterate()
+        if verbose:
+            _report(iteration, run.objective, run.last, run.step)
+        if callback is not None and callback(iteration, run.coef, run.intercept):
+            converged = True
+            break
+        if status == "converged":
+            converged = True
+            break
+        if early is not None and early.stalled(validation_score(run.coef, run.intercept)):
+            converged = True
+            break
+    if not converged and settings.tol is not None:
+        warnings.warn(
+            "Maximum number of iteration reached before convergence. Consider increasing "
+            f"max_iter to improve the fit (estimated relative gap {run.relative_gap:.1e}, "
+            f"tol={settings.tol:g}).", ConvergenceWarning,
+        )
+    return SolverResult(run.coef, run.intercept, iteration, converged,
+                        run.history.as_arrays())
+
+
+class _NewtonRun:
+    """The state of one Newton run: iterate, last estimate, curvature, smoothing.
+
+    The outputs (classes, one-versus-all) are separate problems that share the rounds:
+    each has its own model, step and damping, and their values come back separately.
+    """
+
+    def __init__(self, oracle, coef, intercept, penalty, settings):
+        self.oracle, self.penalty, self.settings = oracle, penalty, settings
+        self.coef, self.intercept = coef.copy(), intercept.copy()
+        n_outputs = coef.shape[1]
+        self.smoothing = None
+        if settings.smoothing is not None:
+            start = self._gradient(self.coef, self.intercept).value / n_outputs
+            self.smoothing = settings.smoothing * max(start, 1e-12)
+        self.levenberg = np.zeros(n_outputs)  # damping where Newton steps over-reached
+        self.history = _History()
+        self.hessian = None
+        self.step = 0.0
+        self.small = 0  # consecutive small decrements
+        self.relative_gap = np.inf
+        self.scale = None
+        self.iteration = 0
+        self.last = self._gradient(self.coef, self.intercept)
+
+    # -- one iteration -----------------------------------------------------------------
+
+    def iterate(self):
+        """One Newton iteration; ``"converged"`` or ``"go"``."""
+        self.iteration += 1
+        if self._needs_curvature():
+            self.hessian, estimate = self.oracle.curvature(self.coef, self.intercept,
+                                                           self.smoothing)
+            self.history.clock += estimate.duration
+        estimate = self.last
+        objective = self.objective
+        _check_finite(objective, self.iteration)
+        if self.scale is None:
+            self.scale = max(abs(objective), 1e-300)
+        if estimate.n_alive == 0 or self.hessian is None:  # nobody answered: ask again
+            self.last = self._gradient(self.coef, self.intercept)
+            self.history.append(np.nan, estimate, 0.0)
+            return "go"
+        direction, decrease = self._direction(estimate, self.levenberg)
+        exact = decrease.sum()
+        final = self._smoothing_done()
+        small = self._small(exact, objective, final)
+        if small and self.levenberg.any():  # a damped model under-estimates: check undamped
+            exact = self._direction(estimate, 0.0 * self.levenberg)[1].sum()
+            small = self._small(exact, objective, final)
+        self.relative_gap = exact / max(abs(objective), 1e-8 * self.scale)
+        self.small = self.small + 1 if small else 0
+        self._move(direction, decrease)
+        self.history.append(objective, estimate, self.step)
+        if not small or self.small < self.settings.patience:
+            return "go"
+        if final:
+            return "converged"
+        self.smoothing /= 10.0
+        self.small = 0
+        self.hessian = None
+        self.last = self._gradient(self.coef, self.intercept)
+        return "go"
+
+    @property
+    def objective(self):
+        """The objective at the current iterate (its estimate under stragglers)."""
+        return self.last.value + self.penalty.value(self.coef)
+
+    def _objectives(self, estimate, coef):
+        """The objective of each output."""
+        values = estimate.values if estimate.values is not None else np.array([estimate.value])
+        return values + np.array([self.penalty.value(column) for column in coef.T])
+
+    def _gradient(self, coef, intercept):
+        return self.oracle.gradient(coef, intercept, self.smoothing)
+
+    def _needs_curvature(self):
+        if self.hessian is None:
+            return True
+        return not self.settings.constant_curvature or not self.oracle.curvature_complete
+
+    def _small(self, decrease, objective, final):
+        """Whether the decrement says this stage is solved: to ``tol`` relative to the
+        objective, or, while the smoothing is still to be refined, to 1% of its width
+        (the smoothing's own error is of that order)."""
+        scale = max(abs(objective), 1e-8 * self.scale)
+        if not final:
+            return decrease <= max(self._target * scale, 0.01 * self.smoothing)
+        return self.settings.tol is not None and decrease <= self.settings.tol * scale
+
+    @property
+    def _target(self):
+        """Relative accuracy aimed at (``tol``; 1e-6 when ``tol`` is None)."""
+        return 1e-6 if self.settings.tol is None else self.settings.tol
+
+    def _smoothing_done(self):
+        """True when the loss is smooth or smoothed finely enough for ``tol``."""
+        if self.smoothing is None:
+            return True
+        per_output = abs(self.objective) / self.coef.shape[1]
+        return self.smoothing <= self._target * max(per_output, 1e-8 * self.scale)
+
+    # -- the step ----------------------------------------------------------------------
+
+    def _direction(self, estimate, levenberg):
+        """Newton direction ``(d_coef, d_intercept)`` and each output's model decrease,
+        with ``levenberg[c]`` times the mean curvature added to output ``c``'s diagonal."""
+        penalty, coef = self.penalty, self.coef
+        n_features, n_outputs = coef.shape
+        size = self.hessian.shape[-1]
+        with_intercept = size == n_features + 1
+        gradient = estimate.grad_coef + penalty.l2 * coef
+        d_coef, d_intercept = np.zeros_like(coef), np.zeros_like(self.intercept)
+        decrease = np.zeros(n_outputs)
+        for c in range(n_outputs):
+            matrix = self.hessian[c if len(self.hessian) > 1 else 0].copy()
+            matrix[np.arange(n_features), np.arange(n_features)] += penalty.l2
+            if levenberg[c] > 0:
+                matrix[np.diag_indices_from(matrix)] += levenberg[c] * max(
+                    np.trace(matrix) / len(matrix), 1e-300)
+            g = gradient[:, c]
+            if with_intercept:
+                g = np.append(g, estimate.grad_intercept[c])
+            step, decrease[c] = _model_step(matrix, g, coef[:, c], penalty.l1, n_features)
+            d_coef[:, c] = step[:n_features]
+            if with_intercept:
+                d_intercept[c] = step[-1]
+        return (d_coef, d_intercept), decrease
+
+    def _move(self, direction, decrease):
+        """Step along ``direction``: damped (stochastic) or by backtracking."""
+        d_coef, d_intercept = direction
+        if self.settings.stochastic:
+            self.step = self.settings.damping
+            self.coef = self.coef + self.step * d_coef
+            self.intercept = self.intercept + self.step * d_intercept
+            self.last = self._gradient(self.coef, self.intercept)
+            return
+        self._line_search(d_coef, d_intercept, decrease)
+
+    def _line_search(self, d_coef, d_intercept, decrease):
+        """Backtracking (Armijo) on each output's exact objective, all outputs' trials in
+        one round; an output that finds no decrease stays put, with more damping."""
+        before = self._objectives(self.last, self.coef)
+        slack = 1e-12 * np.abs(before)  # rounding of an exact objective
+        steps = np.ones(len(before))
+        accepted = np.zeros(len(before), dtype=bool)
+        halvings = np.zeros(len(before), dtype=int)
+        for _ in range(_MAX_HALVINGS):
+            coef = self.coef + steps * d_coef
+            intercept = self.intercept + steps * d_intercept
+            trial = self._gradient(coef, intercept)
+            self.history.clock += trial.duration
+            after = self._objectives(trial, coef)
+            accepted = np.isfinite(after) & (after <= before - _ARMIJO * steps * decrease
+                                             + slack)
+            if accepted.all():
+                break
+            steps = np.where(accepted, steps, steps / 2.0)
+            halvings += ~accepted
+        steps = np.where(accepted, steps, 0.0)
+        self._trust(halvings, accepted, before - after, decrease)
+        self.step = float(steps.max())
+        if not accepted.all():  # outputs left behind: the next estimate is where they are
+            coef = self.coef + steps * d_coef
+            intercept = self.intercept + steps * d_intercept
+            trial = self._gradient(coef, intercept)
+            self.history.clock += trial.duration
+        self.history.clock -= trial.duration  # the last trial is the next estimate
+        self.coef, self.intercept, self.last = coef, intercept, trial
+
+    def _trust(self, halvings, accepted, actual, predicted):
+        """Levenberg-Marquardt damping from how well each model predicted its decrease.
+
+        A model that over-reaches (the line search had to halve the step, where the
+        curvature is flat, e.g. a finely smoothed hinge) is damped in proportion; one that
+        predicts well is trusted more, back to the undamped Newton model.
+        """
+        over = halvings > 0
+        self.levenberg[over] = np.maximum(self.levenberg[over], 1e-3) * 2.0**halvings[over]
+        good = ~over & accepted & (actual >= 0.75 * predicted)
+        self.levenberg[good] = np.where(self.levenberg[good] > 1e-8,
+                                        self.levenberg[good] / 4.0, 0.0)
+
+
+def _model_step(matrix, gradient, coef, l1, n_features):
+    """Minimiser of ``g^T s + s^T M s / 2 + l1 ||coef + s[:n_features]||_1``.
+
+    Returns the step ``s`` and the model's decrease (non-negative).
+    """
+    ridge = 1e-12 * max(np.trace(matrix) / len(matrix), 1e-300)
+    matrix[np.diag_indices_from(matrix)] += ridge
+    if l1 == 0.0:
+        step = -_solve(matrix, gradient)
+        return step, max(-0.5 * float(gradient @ step), 0.0)
+    step = _lasso_step(matrix, gradient, coef, l1, n_features)
+    new, old = coef + step[:n_features], coef
+    drop = -(gradient @ step + 0.5 * step @ matrix @ step
+             + l1 * (np.abs(new).sum() - np.abs(old).sum()))
+    return step, max(float(drop), 0.0)
+
+
+def _solve(matrix, vector):
+    """``M^-1 v`` for a symmetric positive (semi-)definite ``M``."""
+    try:
+        return cho_solve(cho_factor(matrix), vector)
+    except LinAlgError:
+        return np.linalg.lstsq(matrix, vector, rcond=None)[0]
+
+
+def _lasso_step(matrix, gradient, coef, l1, n_features, max_sweeps=200):
+    """Coordinate descent on the proximal Newton model; the intercept is not penalised."""
+    size = len(gradient)
+    target = np.zeros(size)
+    target[:n_features] = coef
+    value = target.copy()  # v = w + s
+    moved = np.zeros(size)  # M (v - w)
+    diagonal = np.diag(matrix)
+    threshold = np.where(np.arange(size) < n_features, l1, 0.0)
+    scale = max(np.abs(gradient).max(), 1e-300)
+    for _ in range(max_sweeps):
+        largest = 0.0
+        for i in range(size):
+            if diagonal[i] <= 0.0:
+                continue
+            z = value[i] - (gradient[i] + moved[i]) / diagonal[i]
+            new = np.sign(z) * max(abs(z) - threshold[i] / diagonal[i], 0.0)
+            delta = new - value[i]
+            if delta != 0.0:
+                value[i] = new
+                moved += delta * matrix[:, i]
+                largest = max(largest, abs(delta) * diagonal[i])
+        if largest <= 1e-12 * scale:
+            break
+    return value - target
