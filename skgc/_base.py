@@ -4,9 +4,11 @@ The estimators are thin: they validate the input, build the objective (data part
 loss, penalty), the code and the straggler model, and hand an oracle to the solver.
 """
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -71,6 +73,26 @@ class BaseCodedGradient(CallbackSupportMixin, BaseEstimator):
                 "compute the optimal learning rate."
             )
 
+    def _check_sgd_params(self, for_partial_fit=False):
+        """SGD's checks of parameter combinations (``BaseSGD._more_validate_params``).
+
+        ``fit`` runs them on every call, ``partial_fit`` on its first call, as SGD does.
+        """
+        if self.early_stopping and for_partial_fit:
+            raise ValueError("early_stopping should be False with partial_fit")
+        self._check_learning_rate()
+        if self.penalty == "elasticnet" and self.l1_ratio is None:
+            raise ValueError("l1_ratio must be set when penalty is 'elasticnet'")
+
+    def _warn_negative_power_t(self):
+        """SGD's deprecation warning for ``power_t < 0``, given at the end of ``fit``."""
+        if self.power_t < 0:
+            warnings.warn(
+                "Negative values for `power_t` are deprecated in version 1.8 and will raise "
+                "an error in 1.10. Use values in the range [0.0, inf) instead.",
+                FutureWarning,
+            )
+
     def _validate_X(self, X, reset):
         return validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
                              order="C", reset=reset)
@@ -129,16 +151,17 @@ class BaseCodedGradient(CallbackSupportMixin, BaseEstimator):
         """Starting point: ``coef_init``/``intercept_init``, warm start or zeros."""
         coef = np.zeros((n_features, n_outputs))
         intercept = np.zeros(n_outputs)
-        if self.warm_start and hasattr(self, "coef_") and coef_init is None:
-            coef_init, intercept_init = self.coef_, self.intercept_
+        if self.warm_start and hasattr(self, "coef_"):
+            coef_init = self.coef_ if coef_init is None else coef_init
+            intercept_init = self.intercept_ if intercept_init is None else intercept_init
         if coef_init is not None:
-            coef = self._coef_from_public(np.asarray(coef_init, dtype=np.float64), n_features,
-                                          n_outputs)
-        if intercept_init is not None and self.fit_intercept:
+            coef = self._coef_from_public(_dense(coef_init), n_features, n_outputs)
+        if intercept_init is not None:
             intercept = np.asarray(intercept_init, dtype=np.float64).reshape(-1)
             if intercept.shape != (n_outputs,):
                 raise ValueError(
-                    f"intercept_init has shape {intercept.shape}; expected ({n_outputs},)."
+                    "Provided intercept_init does not match dataset. intercept_init has "
+                    f"shape {np.shape(intercept_init)}; expected ({n_outputs},)."
                 )
         return coef, intercept
 
@@ -269,3 +292,8 @@ class BaseCodedGradient(CallbackSupportMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _dense(coef):
+    """``coef`` as a float64 array (``coef_`` may be sparse after ``sparsify``)."""
+    return np.asarray(coef.toarray() if sp.issparse(coef) else coef, dtype=np.float64)

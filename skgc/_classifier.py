@@ -21,6 +21,15 @@ __all__ = ["CodedGradientClassifier"]
 
 _PROBABILISTIC = ("log_loss", "modified_huber")
 
+# SGDClassifier's message, word for word.
+_BALANCED_PARTIAL_FIT = (
+    "class_weight 'balanced' is not supported for partial_fit. In order to use 'balanced' "
+    "weights, use compute_class_weight('balanced', classes=classes, y=y). In place of y "
+    "you can use a large enough sample of the full training set target to properly "
+    "estimate the class frequency distributions. Pass the resulting weights as the "
+    "class_weight parameter."
+)
+
 
 class CodedGradientClassifier(LinearClassifierMixin, BaseCodedGradient):
     __doc__ = f"""Linear classification by gradient descent over a cluster with stragglers.
@@ -130,8 +139,11 @@ default="hinge"
         -------
         self : object
         """
-        return self._guarded(True, self._fit, X, y, sample_weight, coef_init, intercept_init,
-                             classes=None, incremental=False)
+        self._check_sgd_params()
+        self._guarded(True, self._fit, X, y, sample_weight, coef_init, intercept_init,
+                      classes=None, incremental=False)
+        self._warn_negative_power_t()
+        return self
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -150,12 +162,10 @@ default="hinge"
         self : object
         """
         first = not hasattr(self, "coef_")
-        if self.class_weight == "balanced":
-            raise ValueError(
-                "class_weight 'balanced' is not supported for partial_fit. Use "
-                "compute_class_weight('balanced', classes=classes, y=y) and pass the "
-                "resulting dict as class_weight."
-            )
+        if first:
+            self._check_sgd_params(for_partial_fit=True)
+            if self.class_weight == "balanced":
+                raise ValueError(_BALANCED_PARTIAL_FIT)
         return self._guarded(first, self._fit, X, y, sample_weight, None, None,
                              classes=classes, incremental=True)
 
@@ -208,9 +218,14 @@ default="hinge"
 
     def _coef_from_public(self, coef, n_features, n_outputs):
         coef = np.asarray(coef, dtype=np.float64)
+        if n_outputs == 1 and coef.size == n_features:
+            coef = coef.reshape(1, n_features)  # SGD ravels a binary coef_init
         if coef.shape != (n_outputs, n_features):
+            # SGDClassifier's words: they differ between binary and multiclass.
+            provided = "coef_init" if n_outputs == 1 else "``coef_``"
             raise ValueError(
-                f"coef_init has shape {coef.shape}; expected ({n_outputs}, {n_features})."
+                f"Provided {provided} does not match dataset. coef_init has shape "
+                f"{coef.shape}; expected ({n_outputs}, {n_features})."
             )
         return coef.T.copy()
 

@@ -118,8 +118,11 @@ class CodedGradientRegressor(RegressorMixin, BaseCodedGradient):
         -------
         self : object
         """
-        return self._guarded(True, self._fit, X, y, sample_weight, coef_init, intercept_init,
-                             incremental=False)
+        self._check_sgd_params()
+        self._guarded(True, self._fit, X, y, sample_weight, coef_init, intercept_init,
+                      incremental=False)
+        self._warn_negative_power_t()
+        return self
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
@@ -136,6 +139,8 @@ class CodedGradientRegressor(RegressorMixin, BaseCodedGradient):
         self : object
         """
         first = not hasattr(self, "coef_")
+        if first:
+            self._check_sgd_params(for_partial_fit=True)
         return self._guarded(first, self._fit, X, y, sample_weight, None, None,
                              incremental=True)
 
@@ -182,7 +187,10 @@ class CodedGradientRegressor(RegressorMixin, BaseCodedGradient):
     def _coef_from_public(coef, n_features, n_outputs):
         coef = np.asarray(coef, dtype=np.float64).reshape(-1)
         if coef.shape != (n_features,):
-            raise ValueError(f"coef_init has shape {coef.shape}; expected ({n_features},).")
+            raise ValueError(
+                f"Provided coef_init does not match dataset. coef_init has shape "
+                f"{coef.shape}; expected ({n_features},)."
+            )
         return coef[:, None].copy()
 
     @staticmethod

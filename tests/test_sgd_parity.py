@@ -1,0 +1,154 @@
+"""Drop-in parity with SGDRegressor / SGDClassifier (issue 13).
+
+Each test runs the same call on scikit-learn's estimator and on ours and compares what
+happens: the error (type and message), the warning, the fitted attributes' dtypes or the
+model. ``X``/``y`` are the issue's toy problem.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import is_classifier
+from sklearn.linear_model import SGDClassifier, SGDRegressor
+
+from skgc import CodedGradientClassifier, CodedGradientRegressor
+
+X = np.array([[-2, -1], [-1, -1], [-1, -2], [1, 1], [1, 2], [2, 1]], dtype=float)
+Y = np.array([1, 1, 1, 2, 2, 2])
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::sklearn.exceptions.ConvergenceWarning")
+
+PAIRS = [(SGDRegressor, CodedGradientRegressor), (SGDClassifier, CodedGradientClassifier)]
+PAIR_IDS = ["regressor", "classifier"]
+
+
+def _error(call):
+    """``(type, message)`` of the exception ``call()`` raises (``(None, "")`` if none)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            call()
+    except Exception as exc:  # noqa: BLE001 - the point is to compare any exception
+        return type(exc), str(exc)
+    return None, ""
+
+
+def _warnings(call):
+    """Categories and messages of the warnings ``call()`` emits."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        call()
+    return {(w.category, str(w.message)) for w in caught}
+
+
+def _fit(estimator, X, y):
+    return estimator.fit(X, y)
+
+
+def _partial_fit(estimator, X, y):
+    """``partial_fit``, with ``classes`` for a classifier."""
+    if is_classifier(estimator):
+        return estimator.partial_fit(X, y, classes=np.unique(y))
+    return estimator.partial_fit(X, y)
+
+
+def _same_error(sgd_call, ours_call):
+    """Both calls raise the same exception type; ours starts with SGD's message."""
+    sgd_type, sgd_message = _error(sgd_call)
+    ours_type, ours_message = _error(ours_call)
+    assert sgd_type is not None
+    assert ours_type is sgd_type, (ours_type, ours_message)
+    assert ours_message.startswith(sgd_message.strip()), (ours_message, sgd_message)
+
+
+# -- 1. l1_ratio=None with the elastic net -------------------------------------------
+
+@pytest.mark.parametrize("sgd, ours", PAIRS, ids=PAIR_IDS)
+@pytest.mark.parametrize("method", [_fit, _partial_fit])
+def test_elasticnet_without_l1_ratio_is_a_value_error(sgd, ours, method):
+    params = dict(penalty="elasticnet", l1_ratio=None)
+    _same_error(lambda: method(sgd(**params), X, Y), lambda: method(ours(**params), X, Y))
+
+
+@pytest.mark.parametrize("sgd, ours", PAIRS, ids=PAIR_IDS)
+def test_l1_ratio_none_is_fine_without_elasticnet(sgd, ours):
+    assert _error(lambda: ours(l1_ratio=None, max_iter=5).fit(X, Y)) == (None, "")
+    assert _error(lambda: sgd(l1_ratio=None, max_iter=5).fit(X, Y)) == (None, "")
+
+
+# -- 2. negative power_t ---------------------------------------------------------------
+
+def _future_warnings(caught):
+    return {message for category, message in caught if category is FutureWarning}
+
+
+@pytest.mark.parametrize("sgd, ours", PAIRS, ids=PAIR_IDS)
+def test_negative_power_t_gives_sgds_future_warning(sgd, ours):
+    params = dict(power_t=-1.0, max_iter=5, learning_rate="invscaling")
+    expected = _future_warnings(_warnings(lambda: sgd(**params).fit(X, Y)))
+    assert len(expected) == 1
+    assert _future_warnings(_warnings(lambda: ours(**params).fit(X, Y))) == expected
+
+
+@pytest.mark.parametrize("sgd, ours", PAIRS, ids=PAIR_IDS)
+def test_non_negative_power_t_gives_no_future_warning(sgd, ours):
+    params = dict(power_t=0.5, max_iter=5)
+    assert _future_warnings(_warnings(lambda: ours(**params).fit(X, Y))) == set()
+
+
+# -- 3. early_stopping with partial_fit ------------------------------------------------
+
+@pytest.mark.parametrize("sgd, ours", PAIRS, ids=PAIR_IDS)
+def test_early_stopping_with_partial_fit_is_refused(sgd, ours):
+    _same_error(lambda: _partial_fit(sgd(early_stopping=True), X, Y),
+                lambda: _partial_fit(ours(early_stopping=True), X, Y))
+
+
+# -- 11. error messages ----------------------------------------------------------------
+
+@pytest.mark.parametrize("sgd, ours", PAIRS, ids=PAIR_IDS)
+@pytest.mark.parametrize("init", [{"coef_init": np.zeros(3)},
+                                  {"intercept_init": np.zeros(3)}], ids=["coef", "intercept"])
+def test_wrong_init_shapes_are_reported_in_sgds_words(sgd, ours, init):
+    _same_error(lambda: sgd().fit(X, Y, **init), lambda: ours().fit(X, Y, **init))
+
+
+@pytest.mark.parametrize("init", [{"coef_init": np.zeros((2, 2))},
+                                  {"intercept_init": np.zeros(2)}], ids=["coef", "intercept"])
+def test_wrong_multiclass_init_shapes_are_reported_in_sgds_words(init):
+    y3 = np.array([0, 0, 1, 1, 2, 2])
+    _same_error(lambda: SGDClassifier().fit(X, y3, **init),
+                lambda: CodedGradientClassifier().fit(X, y3, **init))
+
+
+def test_binary_coef_init_may_be_flat_as_in_sgd():
+    clf = CodedGradientClassifier(max_iter=1, eta0=1e-9, learning_rate="constant")
+    clf.fit(X, Y, coef_init=np.array([1.0, 2.0]))
+    np.testing.assert_allclose(clf.coef_, [[1.0, 2.0]], atol=1e-6)
+
+
+def test_balanced_class_weight_with_partial_fit_in_sgds_words():
+    _same_error(
+        lambda: SGDClassifier(class_weight="balanced").partial_fit(X, Y, classes=[1, 2]),
+        lambda: CodedGradientClassifier(class_weight="balanced").partial_fit(
+            X, Y, classes=[1, 2]),
+    )
+
+
+@pytest.mark.parametrize("sgd, ours", PAIRS, ids=PAIR_IDS)
+def test_warm_start_keeps_the_intercept_when_only_coef_init_is_given(sgd, ours):
+    est = ours(warm_start=True, max_iter=1, learning_rate="constant", eta0=1e-9)
+    est.fit(X, Y, intercept_init=np.full(1, 3.0))
+    est.fit(X, Y, coef_init=np.zeros((1, 2)) if ours is CodedGradientClassifier else
+            np.zeros(2))
+    np.testing.assert_allclose(est.intercept_, [3.0], atol=1e-6)
+
+
+@pytest.mark.parametrize("sgd, ours", PAIRS, ids=PAIR_IDS)
+def test_intercept_init_is_kept_without_fit_intercept(sgd, ours):
+    params = dict(fit_intercept=False, max_iter=5)
+    expected = sgd(**params).fit(X, Y, intercept_init=np.full(1, 3.0)).intercept_
+    got = ours(**params).fit(X, Y, intercept_init=np.full(1, 3.0)).intercept_
+    np.testing.assert_array_equal(got, expected)
