@@ -144,7 +144,7 @@ class BaseCodedGradient(CallbackSupportMixin, BaseEstimator):
         return StepSchedule(
             self.learning_rate, self.eta0, self.power_t, smoothness, penalty.l2,
             smooth=loss.smoothness is not None, noise=code.relative_variance,
-            optimal_init=1.0 / (initial_eta0 * max(self.alpha, 1e-300)),
+            optimal_init=1.0 / (initial_eta0 * max(self.alpha, 1e-300)), alpha=self.alpha,
         )
 
     def _initial_params(self, n_features, n_outputs, coef_init, intercept_init):

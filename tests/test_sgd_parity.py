@@ -9,10 +9,15 @@ import warnings
 
 import numpy as np
 import pytest
+from scipy.optimize import minimize
 from sklearn.base import is_classifier
+from sklearn.datasets import load_iris
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import SGDClassifier, SGDRegressor
 
 from skgc import CodedGradientClassifier, CodedGradientRegressor
+from skgc.objective import Penalty
+from skgc.solver import StepSchedule
 
 X = np.array([[-2, -1], [-1, -1], [-1, -2], [1, 1], [1, 2], [2, 1]], dtype=float)
 Y = np.array([1, 1, 1, 2, 2, 2])
@@ -152,3 +157,48 @@ def test_intercept_init_is_kept_without_fit_intercept(sgd, ours):
     expected = sgd(**params).fit(X, Y, intercept_init=np.full(1, 3.0)).intercept_
     got = ours(**params).fit(X, Y, intercept_init=np.full(1, 3.0)).intercept_
     np.testing.assert_array_equal(got, expected)
+
+
+# -- 5. learning_rate="optimal" without an l2 penalty ------------------------------------
+
+@pytest.mark.parametrize("penalty", ["l1", None])
+@pytest.mark.parametrize("sgd, ours", PAIRS, ids=PAIR_IDS)
+def test_optimal_learning_rate_without_l2_fits(sgd, ours, penalty):
+    params = dict(learning_rate="optimal", penalty=penalty, max_iter=50, random_state=0)
+    reference = sgd(**params).fit(X, Y)
+    est = ours(**params).fit(X, Y)
+    assert np.all(np.isfinite(est.coef_))
+    assert est.score(X, Y) >= min(reference.score(X, Y), 0.9)
+
+
+def test_optimal_step_uses_alpha_whatever_the_penalty():
+    schedule = StepSchedule("optimal", 0.01, 0.5, 1.0, 0.0, True, optimal_init=10.0,
+                            alpha=0.1)
+    assert schedule(1) == pytest.approx(1.0 / (0.1 * 10.0))
+    assert schedule(3) == pytest.approx(1.0 / (0.1 * 12.0))
+
+
+# -- 6. a large constant step with a strong l2 penalty -----------------------------------
+
+@pytest.mark.parametrize("sgd, ours", PAIRS, ids=PAIR_IDS)
+def test_strong_l2_with_a_large_constant_step_stays_near_zero(sgd, ours):
+    X_iris, y_iris = load_iris(return_X_y=True)
+    params = dict(learning_rate="constant", eta0=0.1, alpha=1e5, penalty="l2", max_iter=6)
+    caught = _warnings(lambda: ours(**params).fit(X_iris, y_iris))
+    assert {category for category, _ in caught} <= {ConvergenceWarning}
+    est = ours(**params).fit(X_iris, y_iris)
+    # the penalised optimum is within alpha^-1 of zero; an explicit l2 step gave ~1e19
+    assert np.abs(est.coef_).max() < 1e-3
+
+
+def test_proximal_step_is_the_exact_prox_of_the_penalty():
+    rng = np.random.RandomState(0)
+    coef, grad = rng.randn(4), rng.randn(4)
+    penalty, step = Penalty(2.0, 0.3), 5.0
+    point = coef - step * grad
+
+    def model(v):
+        return ((v - point) ** 2).sum() / (2 * step) + penalty.value(v)
+
+    exact = minimize(model, np.zeros(4), method="Powell", options={"xtol": 1e-10}).x
+    np.testing.assert_allclose(penalty.proximal_step(coef, grad, step), exact, atol=1e-6)
