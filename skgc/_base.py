@@ -29,6 +29,11 @@ _FITTED = ("coef_", "intercept_", "n_iter_", "t_", "history_", "code_", "straggl
            "straggler_probs_", "deadline_")
 
 
+# SGD's message when the data make the computation overflow.
+_OVERFLOW = ("Floating-point under-/overflow occurred at epoch #1. Scaling input data with "
+             "StandardScaler or MinMaxScaler might help.")
+
+
 class BaseCodedGradient(CallbackSupportMixin, BaseEstimator):
     """Parameters and fit driver shared by the regressor and the classifier."""
 
@@ -139,6 +144,9 @@ class BaseCodedGradient(CallbackSupportMixin, BaseEstimator):
     def _schedule(self, loss, datafit, data, code, penalty, seed):
         """The step-size schedule, from the objective's smoothness and the code's noise."""
         smoothness = datafit.smoothness(data, random_state=seed) + penalty.l2
+        if self.learning_rate == "auto" and not np.isfinite(smoothness):
+            raise ValueError(_OVERFLOW + " (learning_rate='auto' needs the smoothness "
+                             "constant of the objective, which overflows.)")
         typw = np.sqrt(1.0 / np.sqrt(self.alpha)) if self.alpha > 0 else 1.0
         initial_eta0 = typw / max(1.0, abs(float(loss.derivative(1.0, -typw))))
         return StepSchedule(
@@ -269,12 +277,15 @@ class BaseCodedGradient(CallbackSupportMixin, BaseEstimator):
     def _guarded(self, fresh, fit, *args, **kwargs):
         """Run ``fit(*args, **kwargs)``; if it fails, leave no half-fitted state.
 
+        Floating-point errors are not signalled by numpy (whatever ``np.errstate`` says):
+        the solver checks the objective and raises SGD's ValueError when it is not finite.
         A fresh fit that fails removes every fitted attribute; a failed ``partial_fit`` on a
         fitted estimator leaves the previous model untouched (attributes are only set once
         the solver has succeeded).
         """
         try:
-            return fit(*args, **kwargs)
+            with np.errstate(all="ignore"):  # as SGD: non-finite results raise ValueError
+                return fit(*args, **kwargs)
         except BaseException:
             if fresh:
                 for name in _FITTED + ("classes_", "n_features_in_", "feature_names_in_"):

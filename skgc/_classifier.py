@@ -37,7 +37,12 @@ class CodedGradientClassifier(LinearClassifierMixin, BaseCodedGradient):
     A drop-in for :class:`sklearn.linear_model.SGDClassifier`: the same parameters with the
     same meaning, the same fitted attributes and methods. Multiclass problems are one-
     versus-all as in SGD, but all classes are trained in one coded run: the gradient is a
-    matrix with one column per class.
+    matrix with one column per class. Each class's model minimises SGD's objective
+
+    ``(1/n) sum_i s_i loss(y_i, x_i w + b) + penalty(w)``
+
+    (``s`` the sample weights times the class weights, ``n`` the number of samples, targets
+    coded -1 / +1): the weights are not normalised, as in SGD and LogisticRegression.
 
     Parameters
     ----------

@@ -21,11 +21,13 @@ class CodedGradientRegressor(RegressorMixin, BaseCodedGradient):
     same meaning, the same fitted attributes and methods. The gradient of each iteration is
     computed by ``n_workers`` workers, each holding ``load`` of the ``n_partitions`` data
     partitions and sending one coded combination of their gradients; the master decodes
-    whatever arrived before the deadline (see ``skgc.coding``). It minimises
+    whatever arrived before the deadline (see ``skgc.coding``). It minimises SGD's objective
 
-    ``sum_i s_i loss(y_i, x_i w + b) / sum_i s_i + penalty(w)``
+    ``(1/n) sum_i s_i loss(y_i, x_i w + b) + penalty(w)``
 
-    with SGD's losses and penalties (``s`` the sample weights).
+    with SGD's losses and penalties (``s`` the sample weights, ``n`` the number of
+    samples): as in SGD, Ridge and LogisticRegression, the weights are not normalised, so
+    multiplying them all by ``c`` weighs the data term ``c`` times more against the penalty.
 
     Parameters
     ----------

@@ -13,7 +13,7 @@ from scipy.optimize import minimize
 from sklearn.base import is_classifier
 from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import SGDClassifier, SGDRegressor
+from sklearn.linear_model import Ridge, SGDClassifier, SGDRegressor
 
 from skgc import CodedGradientClassifier, CodedGradientRegressor
 from skgc.objective import Penalty
@@ -202,3 +202,74 @@ def test_proximal_step_is_the_exact_prox_of_the_penalty():
 
     exact = minimize(model, np.zeros(4), method="Powell", options={"xtol": 1e-10}).x
     np.testing.assert_allclose(penalty.proximal_step(coef, grad, step), exact, atol=1e-6)
+
+
+# -- 7. overflow ---------------------------------------------------------------------------
+
+_OVERFLOW = (r"^Floating-point under-/overflow occurred at epoch #\d+\. Scaling input data "
+             r"with StandardScaler or MinMaxScaler might help\.")
+
+
+@pytest.mark.parametrize("errstate", ["warn", "raise"])
+def test_overflowing_data_raise_sgds_value_error(errstate, capfd):
+    with np.errstate(all=errstate):
+        _same_error(lambda: SGDClassifier(loss="squared_error").fit(X * 1e300, Y),
+                    lambda: CodedGradientClassifier(loss="squared_error").fit(X * 1e300, Y))
+        _same_error(lambda: SGDRegressor().fit(X * 1e300, Y),
+                    lambda: CodedGradientRegressor().fit(X * 1e300, Y))
+    captured = capfd.readouterr()
+    assert "DLASCL" not in captured.out + captured.err
+
+
+@pytest.mark.parametrize("errstate", ["warn", "raise"])
+def test_squared_hinge_on_overflowing_data_is_a_value_error(errstate, capfd):
+    # SGD's per-sample steps saturate here and return coefficients near 1e300; the
+    # full-batch objective overflows and says so in SGD's words
+    with np.errstate(all=errstate), pytest.raises(ValueError, match=_OVERFLOW):
+        CodedGradientClassifier(loss="squared_hinge").fit(X * 1e300, Y)
+    captured = capfd.readouterr()
+    assert "DLASCL" not in captured.out + captured.err
+
+
+def test_overflow_during_the_descent_names_the_epoch():
+    est = CodedGradientClassifier(loss="squared_hinge", learning_rate="optimal")
+    with pytest.raises(ValueError, match=_OVERFLOW):
+        est.fit(X * 1e300, Y)
+
+
+def test_errstate_raise_does_not_break_an_ordinary_fit():
+    with np.errstate(all="raise"):
+        clf = CodedGradientClassifier(loss="log_loss", max_iter=200, random_state=0)
+        assert clf.fit(X * 50.0, Y).score(X, Y) == 1.0
+
+
+# -- 10. the objective's weighting ---------------------------------------------------------
+
+def _ridge_like(sample_weight, alpha=0.1):
+    rng = np.random.RandomState(0)
+    X_r = rng.randn(40, 3)
+    y_r = X_r @ [1.0, -2.0, 0.5] + 0.3 * rng.randn(40)
+    reg = CodedGradientRegressor(alpha=alpha, tol=1e-12, max_iter=5000, random_state=0)
+    ridge = Ridge(alpha=alpha * len(y_r)).fit(X_r, y_r, sample_weight=sample_weight)
+    return reg.fit(X_r, y_r, sample_weight=sample_weight).coef_, ridge.coef_
+
+
+@pytest.mark.parametrize("scale", [1.0, 10.0])
+def test_weighted_objective_is_sgds_mean_over_samples(scale):
+    # (1/n) sum_i s_i loss_i + alpha/2 ||w||^2 is Ridge's objective with alpha * n
+    weight = scale * np.random.RandomState(1).uniform(0.5, 2.0, 40)
+    ours, ridge = _ridge_like(weight)
+    np.testing.assert_allclose(ours, ridge, rtol=1e-5)
+
+
+@pytest.mark.parametrize("sgd, ours", PAIRS, ids=PAIR_IDS)
+def test_scaling_every_weight_changes_the_model_as_in_sgd(sgd, ours):
+    params = dict(alpha=0.5, max_iter=200, tol=None, random_state=0)
+
+    def coef_change(estimator):
+        one = estimator(**params).fit(X, Y, sample_weight=np.ones(6)).coef_
+        ten = estimator(**params).fit(X, Y, sample_weight=np.full(6, 10.0)).coef_
+        return np.abs(ten - one).max()
+
+    assert coef_change(sgd) > 1e-2
+    assert coef_change(ours) > 1e-2

@@ -98,7 +98,7 @@ class Backend:
     def _estimate(self, sums, alive, duration, fallback):
         """The solver's estimate from decoded sums; the master then learns who answered."""
         value, grad_coef, grad_intercept = sums
-        scale = 1.0 / self.data.total_weight
+        scale = 1.0 / self.data.normaliser
         estimate = GradientEstimate(value * scale, grad_coef * scale, grad_intercept * scale,
                                     int(alive.sum()), duration, bool(fallback), alive)
         self.master.observe(alive)

@@ -220,9 +220,9 @@ def _make_averager(average, schedule):
 def _check_finite(objective, t):
     if not np.isfinite(objective):
         raise ValueError(
-            f"Floating-point under-/overflow occurred at iteration #{t}. Scaling input data "
-            "with StandardScaler or MinMaxScaler, or a smaller eta0 (or "
-            "learning_rate='auto'), might help."
+            f"Floating-point under-/overflow occurred at epoch #{t}. Scaling input data "
+            "with StandardScaler or MinMaxScaler might help. A smaller eta0 (or "
+            "learning_rate='auto') might too."
         )
 
 
