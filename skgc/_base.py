@@ -10,6 +10,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
+from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
@@ -34,7 +35,7 @@ _OVERFLOW = ("Floating-point under-/overflow occurred at epoch #1. Scaling input
              "StandardScaler or MinMaxScaler might help.")
 
 
-class BaseCodedGradient(CallbackSupportMixin, BaseEstimator):
+class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
     """Parameters and fit driver shared by the regressor and the classifier."""
 
     _parameter_constraints: dict = {
@@ -114,6 +115,7 @@ class BaseCodedGradient(CallbackSupportMixin, BaseEstimator):
         n_partitions = self.n_partitions
         if n_partitions is None:
             n_partitions = min(self.n_workers, n_samples)
+            _warn_fewer_samples_than_workers(self.n_workers, n_samples)
         elif n_partitions > n_samples:
             raise ValueError(
                 f"n_partitions={n_partitions} is more than the number of samples "
@@ -237,7 +239,7 @@ class BaseCodedGradient(CallbackSupportMixin, BaseEstimator):
         coef, intercept = self._initial_params(X.shape[1], Y.shape[1], coef_init,
                                                intercept_init)
         if incremental and hasattr(self, "coef_"):
-            coef, intercept = self._coef_from_public(self.coef_, X.shape[1], Y.shape[1]), \
+            coef, intercept = self._coef_from_public(_dense(self.coef_), X.shape[1], Y.shape[1]), \
                 np.asarray(self.intercept_, dtype=np.float64).copy()
         previous_t = getattr(self, "t_", 1) if incremental else 1
         previous_iter = (previous_t - 1) // max(X.shape[0], 1) if incremental else 0
@@ -254,6 +256,7 @@ class BaseCodedGradient(CallbackSupportMixin, BaseEstimator):
             if hasattr(self, name):
                 delattr(self, name)
         self.coef_, self.intercept_ = self._public_coef(result.coef, result.intercept)
+        self._cast_to_input_dtype(X.dtype)
         self.n_iter_ = result.n_iter
         self.t_ = (previous_t - 1 if incremental else 0) + result.n_iter * X.shape[0] + 1
         self.history_ = result.history
@@ -262,9 +265,16 @@ class BaseCodedGradient(CallbackSupportMixin, BaseEstimator):
         self.deadline_ = float(deadline)
         return self
 
+    def _cast_to_input_dtype(self, dtype):
+        """SGD's dtypes: ``coef_`` in X's dtype, and ``intercept_`` too when there are
+        several outputs (SGD keeps a single intercept as a Python float: float64)."""
+        self.coef_ = self.coef_.astype(dtype, copy=False)
+        if np.size(self.intercept_) > 1:
+            self.intercept_ = self.intercept_.astype(dtype, copy=False)
+
     def _split_validation(self, X, Y, sample_weight):
         """Hold out ``validation_fraction`` of the samples for early stopping."""
-        train, test = self._validation_split(Y)
+        train, test = self._validation_split(Y, sample_weight)
         X_val, Y_val, w_val = X[test], Y[test], sample_weight[test]
         datafit = Datafit(get_loss(self.loss, self.epsilon), self.fit_intercept)
 
@@ -296,8 +306,11 @@ class BaseCodedGradient(CallbackSupportMixin, BaseEstimator):
     def _decision(self, X):
         check_is_fitted(self, "coef_")
         X = self._validate_X(X, reset=False)
-        coef = self._coef_from_public(self.coef_, X.shape[1], np.size(self.intercept_))
-        return Datafit(None).predict(X, coef, np.asarray(self.intercept_, dtype=np.float64))
+        coef = self._coef_from_public(_dense(self.coef_), X.shape[1], np.size(self.intercept_))
+        scores = Datafit(None).predict(X, coef, np.asarray(self.intercept_, dtype=np.float64))
+        # computed in float64, returned in the dtype SGD's X @ coef_.T + intercept_ has
+        dtype = np.result_type(X.dtype, self.coef_.dtype, np.asarray(self.intercept_).dtype)
+        return scores.astype(dtype, copy=False)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -308,3 +321,24 @@ class BaseCodedGradient(CallbackSupportMixin, BaseEstimator):
 def _dense(coef):
     """``coef`` as a float64 array (``coef_`` may be sparse after ``sparsify``)."""
     return np.asarray(coef.toarray() if sp.issparse(coef) else coef, dtype=np.float64)
+
+
+def _check_validation_weights(weight):
+    """SGD's error when no validation sample has weight (early stopping cannot score)."""
+    if not np.any(weight > 0):
+        raise ValueError(
+            "The sample weights for validation set are all zero, consider using a "
+            "different random state."
+        )
+
+
+def _warn_fewer_samples_than_workers(n_workers, n_samples):
+    """Say that the default ``n_partitions`` was capped at the number of samples."""
+    if n_workers > n_samples:
+        warnings.warn(
+            f"n_workers={n_workers} is more than the number of samples ({n_samples}): the "
+            f"data are cut into {n_samples} partitions (one sample each) that the "
+            f"{n_workers} workers share, and code_ describes {n_workers} workers. Set "
+            "n_partitions to choose the partitions and silence this warning.",
+            UserWarning,
+        )

@@ -12,7 +12,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets
 from sklearn.utils.validation import validate_data
 
-from ._base import BaseCodedGradient
+from ._base import BaseCodedGradient, _check_validation_weights
 from ._callbacks import with_callbacks
 from ._docstrings import CODING_PARAMETERS, FITTED_ATTRIBUTES, SGD_PARAMETERS
 from .objective import LOSSES
@@ -204,13 +204,14 @@ default="hinge"
         classes = self.classes_ if len(self.classes_) > 2 else self.classes_[1:]
         return np.where(y[:, None] == classes[None, :], 1.0, -1.0)
 
-    def _validation_split(self, Y):
+    def _validation_split(self, Y, sample_weight):
         from sklearn.model_selection import StratifiedShuffleSplit
 
         labels = Y.argmax(axis=1) if Y.shape[1] > 1 else Y[:, 0]
         split = StratifiedShuffleSplit(test_size=self.validation_fraction,
                                        random_state=self.random_state)
         train, test = next(split.split(np.zeros((len(Y), 1)), labels))
+        _check_validation_weights(sample_weight[test])
         return train, test
 
     @staticmethod

@@ -6,7 +6,7 @@ from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import column_or_1d, validate_data
 
-from ._base import BaseCodedGradient
+from ._base import BaseCodedGradient, _check_validation_weights
 from ._callbacks import with_callbacks
 from ._docstrings import CODING_PARAMETERS, FITTED_ATTRIBUTES, SGD_PARAMETERS
 from .objective import REGRESSION_LOSSES
@@ -168,12 +168,13 @@ class CodedGradientRegressor(RegressorMixin, BaseCodedGradient):
         """
         return self._decision(X)[:, 0]
 
-    def _validation_split(self, Y):
+    def _validation_split(self, Y, sample_weight):
         from sklearn.model_selection import ShuffleSplit
 
         split = ShuffleSplit(test_size=self.validation_fraction,
                              random_state=self.random_state)
         train, test = next(split.split(np.zeros((len(Y), 1))))
+        _check_validation_weights(sample_weight[test])
         if len(test) < 2:
             raise ValueError(
                 "early_stopping needs at least 2 validation samples; increase "

@@ -6,14 +6,17 @@ model. ``X``/``y`` are the issue's toy problem.
 """
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from scipy.optimize import minimize
 from sklearn.base import is_classifier
 from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge, SGDClassifier, SGDRegressor
+from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 
 from skgc import CodedGradientClassifier, CodedGradientRegressor
 from skgc.objective import Penalty
@@ -22,8 +25,10 @@ from skgc.solver import StepSchedule
 X = np.array([[-2, -1], [-1, -1], [-1, -2], [1, 1], [1, 2], [2, 1]], dtype=float)
 Y = np.array([1, 1, 1, 2, 2, 2])
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
+    pytest.mark.filterwarnings("ignore:n_workers=8 is more than the number of samples"),
+]
 
 PAIRS = [(SGDRegressor, CodedGradientRegressor), (SGDClassifier, CodedGradientClassifier)]
 PAIR_IDS = ["regressor", "classifier"]
@@ -273,3 +278,128 @@ def test_scaling_every_weight_changes_the_model_as_in_sgd(sgd, ours):
 
     assert coef_change(sgd) > 1e-2
     assert coef_change(ours) > 1e-2
+
+
+# -- 4. float32 input ----------------------------------------------------------------------
+
+def _dtypes(estimator, X, y):
+    """dtypes of ``coef_``, ``intercept_`` and every prediction method's output."""
+    estimator.fit(X, y)
+    out = {"coef_": estimator.coef_.dtype, "intercept_": estimator.intercept_.dtype}
+    for method in ("predict", "decision_function", "predict_proba"):
+        if hasattr(estimator, method):
+            out[method] = getattr(estimator, method)(X).dtype
+    return out
+
+
+@pytest.mark.parametrize("sgd, ours, y, loss", [
+    (SGDRegressor, CodedGradientRegressor, Y.astype(float), "squared_error"),
+    (SGDClassifier, CodedGradientClassifier, Y, "log_loss"),
+    (SGDClassifier, CodedGradientClassifier, np.array([0, 0, 1, 1, 2, 2]), "log_loss"),
+    (SGDClassifier, CodedGradientClassifier, np.array([0, 0, 1, 1, 2, 2]), "modified_huber"),
+], ids=["regressor", "binary", "multiclass", "multiclass-modified-huber"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fitted_dtypes_are_sgds(sgd, ours, y, loss, dtype):
+    params = dict(loss=loss, max_iter=5, random_state=0)
+    Xd = X.astype(dtype)
+    expected = _dtypes(sgd(**params), Xd, y)
+    assert _dtypes(ours(**params), Xd, y) == expected
+    if dtype is np.float32:
+        assert expected["coef_"] == np.float32
+
+
+def test_float32_fit_predicts_like_the_float64_fit():
+    X_iris, y_iris = load_iris(return_X_y=True)
+    params = dict(loss="log_loss", max_iter=100, random_state=0)
+    single = CodedGradientClassifier(**params).fit(X_iris.astype(np.float32), y_iris)
+    double = CodedGradientClassifier(**params).fit(X_iris, y_iris)
+    np.testing.assert_allclose(single.coef_, double.coef_, rtol=1e-4, atol=1e-4)
+
+
+# -- 8. early stopping with zero validation weights ----------------------------------------
+
+def _zero_validation_weights(splitter, y, validation_fraction):
+    split = splitter(test_size=validation_fraction, random_state=0)
+    _, validation = next(split.split(np.zeros((len(y), 1)), y))
+    weight = np.ones(len(y))
+    weight[validation] = 0.0
+    return weight
+
+
+@pytest.mark.parametrize("sgd, ours, splitter", [
+    (SGDRegressor, CodedGradientRegressor, ShuffleSplit),
+    (SGDClassifier, CodedGradientClassifier, StratifiedShuffleSplit),
+], ids=PAIR_IDS)
+def test_zero_weights_on_the_validation_set_in_sgds_words(sgd, ours, splitter):
+    X_iris, y_iris = load_iris(return_X_y=True)
+    weight = _zero_validation_weights(splitter, y_iris, 0.2)
+    params = dict(early_stopping=True, validation_fraction=0.2, random_state=0)
+    _same_error(lambda: sgd(**params).fit(X_iris, y_iris, sample_weight=weight),
+                lambda: ours(**params).fit(X_iris, y_iris, sample_weight=weight))
+
+
+# -- 9. sparsify / densify -----------------------------------------------------------------
+
+@pytest.mark.parametrize("sgd, ours", PAIRS, ids=PAIR_IDS)
+def test_sparsify_and_densify_as_in_sgd(sgd, ours):
+    params = dict(penalty="l1", alpha=0.05, max_iter=50, random_state=0)
+    reference, est = sgd(**params).fit(X, Y), ours(**params).fit(X, Y)
+    dense_prediction = est.predict(X)
+    assert reference.sparsify() is reference and est.sparsify() is est
+    assert sp.issparse(est.coef_) and est.coef_.shape == reference.coef_.shape
+    np.testing.assert_allclose(est.predict(X), dense_prediction)
+    assert est.densify() is est and reference.densify() is reference
+    assert isinstance(est.coef_, np.ndarray) and est.coef_.shape == reference.coef_.shape
+    np.testing.assert_allclose(est.predict(X), dense_prediction)
+
+
+@pytest.mark.parametrize("ours", [CodedGradientRegressor, CodedGradientClassifier])
+def test_partial_fit_and_warm_start_after_sparsify(ours):
+    est = ours(warm_start=True, max_iter=5, random_state=0).fit(X, Y).sparsify()
+    est.partial_fit(X, Y)
+    assert isinstance(est.coef_, np.ndarray)
+    est.sparsify().fit(X, Y)
+    assert isinstance(est.coef_, np.ndarray)
+
+
+@pytest.mark.parametrize("sgd, ours", PAIRS, ids=PAIR_IDS)
+def test_sparsify_before_fit_is_sgds_not_fitted_error(sgd, ours):
+    sgd_error, ours_error = _error(lambda: sgd().sparsify()), _error(lambda: ours().sparsify())
+    assert ours_error == (sgd_error[0], sgd_error[1].replace(sgd.__name__, ours.__name__))
+
+
+# -- 12. n_jobs ----------------------------------------------------------------------------
+
+def test_n_jobs_exactly_where_sgd_has_it():
+    assert ("n_jobs" in SGDClassifier().get_params()) == (
+        "n_jobs" in CodedGradientClassifier().get_params())
+    assert ("n_jobs" in SGDRegressor().get_params()) == (
+        "n_jobs" in CodedGradientRegressor().get_params())
+    np.testing.assert_allclose(
+        CodedGradientClassifier(n_jobs=4, max_iter=20, random_state=0).fit(X, Y).coef_,
+        CodedGradientClassifier(max_iter=20, random_state=0).fit(X, Y).coef_)
+
+
+def test_readme_says_what_n_jobs_does():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert "`n_jobs` is accepted" not in readme
+    assert "`CodedGradientClassifier`'s `n_jobs`" in readme
+
+
+# -- 13. more workers than samples ---------------------------------------------------------
+
+def test_more_workers_than_samples_is_said():
+    rng = np.random.RandomState(0)
+    X_big, y_big = rng.randn(200, 2), rng.randn(200)
+    with pytest.warns(UserWarning, match=r"n_workers=300 .* samples \(200\)"):
+        reg = CodedGradientRegressor(n_workers=300, max_iter=3).fit(X_big, y_big)
+    assert (reg.code_.n_workers, reg.code_.n_partitions) == (300, 200)
+
+
+def test_explicit_partitions_are_not_warned_about():
+    rng = np.random.RandomState(0)
+    X_big, y_big = rng.randn(200, 2), rng.randn(200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        CodedGradientRegressor(n_workers=300, n_partitions=100, max_iter=3,
+                               tol=None).fit(X_big, y_big)
