@@ -17,6 +17,7 @@ from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge, SGDClassifier, SGDRegressor
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
+from sklearn.utils._param_validation import InvalidParameterError
 
 from skgc import CodedGradientClassifier, CodedGradientRegressor
 from skgc.objective import Penalty
@@ -403,3 +404,52 @@ def test_explicit_partitions_are_not_warned_about():
         warnings.simplefilter("error", UserWarning)
         CodedGradientRegressor(n_workers=300, n_partitions=100, max_iter=3,
                                tol=None).fit(X_big, y_big)
+
+
+# -- beyond the list: every parameter value and combination ---------------------------------
+
+PROBES = [-1, -0.5, 0, 0.5, 1, 1.0, 1.5, 2, 10**12, np.inf, None, True, False, "l2",
+          "elasticnet", "hinge", "balanced", "bogus", {1: 2.0}]
+
+
+def _accepts(estimator, name, value):
+    try:
+        estimator.set_params(**{name: value})._validate_params()
+    except InvalidParameterError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("sgd, ours", PAIRS, ids=PAIR_IDS)
+def test_every_sgd_parameter_accepts_and_refuses_the_same_values(sgd, ours):
+    differ = [(name, value) for name in sgd().get_params() for value in PROBES
+              if _accepts(sgd(), name, value) != _accepts(ours(), name, value)]
+    assert differ == []
+    # the per-sample passive-aggressive schedules are the documented exception
+    assert _accepts(sgd(), "learning_rate", "pa1") and not _accepts(ours(), "learning_rate",
+                                                                    "pa1")
+
+
+def _fits(call):
+    return _error(call)[0] is None
+
+
+@pytest.mark.parametrize("sgd, ours, losses", [
+    (SGDRegressor, CodedGradientRegressor,
+     ["squared_error", "huber", "epsilon_insensitive", "squared_epsilon_insensitive"]),
+    (SGDClassifier, CodedGradientClassifier,
+     ["hinge", "log_loss", "modified_huber", "squared_hinge", "perceptron"]),
+], ids=PAIR_IDS)
+def test_every_loss_penalty_and_schedule_fits_where_sgd_fits(sgd, ours, losses):
+    X_iris, y_iris = load_iris(return_X_y=True)
+    X_iris = (X_iris - X_iris.mean(axis=0)) / X_iris.std(axis=0)
+    failing = []
+    for loss in losses:
+        for penalty in ["l2", "l1", "elasticnet", None]:
+            for rate in ["constant", "optimal", "invscaling", "adaptive"]:
+                params = dict(loss=loss, penalty=penalty, learning_rate=rate, max_iter=5,
+                              random_state=0)
+                if _fits(lambda: sgd(**params).fit(X_iris, y_iris)) and not _fits(
+                        lambda: ours(**params).fit(X_iris, y_iris)):
+                    failing.append(params)
+    assert failing == []
