@@ -4,10 +4,13 @@ The estimators are thin: they validate the input, build the objective (data part
 loss, penalty), the code and the straggler model, and hand an oracle to the solver.
 """
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator
+from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
@@ -36,7 +39,12 @@ def _initial_smoothing(loss):
     return None if loss.smoothness is not None else 2.0
 
 
-class BaseCodedGradient(CallbackSupportMixin, BaseEstimator):
+# SGD's message when the data make the computation overflow.
+_OVERFLOW = ("Floating-point under-/overflow occurred at epoch #1. Scaling input data with "
+             "StandardScaler or MinMaxScaler might help.")
+
+
+class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
     """Parameters and fit driver shared by the regressor and the classifier."""
 
     _parameter_constraints: dict = {
@@ -82,6 +90,26 @@ class BaseCodedGradient(CallbackSupportMixin, BaseEstimator):
                 "compute the optimal learning rate."
             )
 
+    def _check_sgd_params(self, for_partial_fit=False):
+        """SGD's checks of parameter combinations (``BaseSGD._more_validate_params``).
+
+        ``fit`` runs them on every call, ``partial_fit`` on its first call, as SGD does.
+        """
+        if self.early_stopping and for_partial_fit:
+            raise ValueError("early_stopping should be False with partial_fit")
+        self._check_learning_rate()
+        if self.penalty == "elasticnet" and self.l1_ratio is None:
+            raise ValueError("l1_ratio must be set when penalty is 'elasticnet'")
+
+    def _warn_negative_power_t(self):
+        """SGD's deprecation warning for ``power_t < 0``, given at the end of ``fit``."""
+        if self.power_t < 0:
+            warnings.warn(
+                "Negative values for `power_t` are deprecated in version 1.8 and will raise "
+                "an error in 1.10. Use values in the range [0.0, inf) instead.",
+                FutureWarning,
+            )
+
     def _validate_X(self, X, reset):
         return validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
                              order="C", reset=reset)
@@ -98,6 +126,7 @@ class BaseCodedGradient(CallbackSupportMixin, BaseEstimator):
         n_partitions = self.n_partitions
         if n_partitions is None:
             n_partitions = min(self.n_workers, n_samples)
+            _warn_fewer_samples_than_workers(self.n_workers, n_samples)
         elif n_partitions > n_samples:
             raise ValueError(
                 f"n_partitions={n_partitions} is more than the number of samples "
@@ -128,28 +157,32 @@ class BaseCodedGradient(CallbackSupportMixin, BaseEstimator):
     def _schedule(self, loss, datafit, data, code, penalty, seed):
         """The step-size schedule, from the objective's smoothness and the code's noise."""
         smoothness = datafit.smoothness(data, random_state=seed) + penalty.l2
+        if self.learning_rate == "auto" and not np.isfinite(smoothness):
+            raise ValueError(_OVERFLOW + " (learning_rate='auto' needs the smoothness "
+                             "constant of the objective, which overflows.)")
         typw = np.sqrt(1.0 / np.sqrt(self.alpha)) if self.alpha > 0 else 1.0
         initial_eta0 = typw / max(1.0, abs(float(loss.derivative(1.0, -typw))))
         return StepSchedule(
             self.learning_rate, self.eta0, self.power_t, smoothness, penalty.l2,
             smooth=loss.smoothness is not None, noise=code.relative_variance,
-            optimal_init=1.0 / (initial_eta0 * max(self.alpha, 1e-300)),
+            optimal_init=1.0 / (initial_eta0 * max(self.alpha, 1e-300)), alpha=self.alpha,
         )
 
     def _initial_params(self, n_features, n_outputs, coef_init, intercept_init):
         """Starting point: ``coef_init``/``intercept_init``, warm start or zeros."""
         coef = np.zeros((n_features, n_outputs))
         intercept = np.zeros(n_outputs)
-        if self.warm_start and hasattr(self, "coef_") and coef_init is None:
-            coef_init, intercept_init = self.coef_, self.intercept_
+        if self.warm_start and hasattr(self, "coef_"):
+            coef_init = self.coef_ if coef_init is None else coef_init
+            intercept_init = self.intercept_ if intercept_init is None else intercept_init
         if coef_init is not None:
-            coef = self._coef_from_public(np.asarray(coef_init, dtype=np.float64), n_features,
-                                          n_outputs)
-        if intercept_init is not None and self.fit_intercept:
+            coef = self._coef_from_public(_dense(coef_init), n_features, n_outputs)
+        if intercept_init is not None:
             intercept = np.asarray(intercept_init, dtype=np.float64).reshape(-1)
             if intercept.shape != (n_outputs,):
                 raise ValueError(
-                    f"intercept_init has shape {intercept.shape}; expected ({n_outputs},)."
+                    "Provided intercept_init does not match dataset. intercept_init has "
+                    f"shape {np.shape(intercept_init)}; expected ({n_outputs},)."
                 )
         return coef, intercept
 
@@ -266,7 +299,7 @@ class BaseCodedGradient(CallbackSupportMixin, BaseEstimator):
         coef, intercept = self._initial_params(X.shape[1], Y.shape[1], coef_init,
                                                intercept_init)
         if incremental and hasattr(self, "coef_"):
-            coef, intercept = self._coef_from_public(self.coef_, X.shape[1], Y.shape[1]), \
+            coef, intercept = self._coef_from_public(_dense(self.coef_), X.shape[1], Y.shape[1]), \
                 np.asarray(self.intercept_, dtype=np.float64).copy()
         previous_t = getattr(self, "t_", 1) if incremental else 1
         previous_iter = (previous_t - 1) // max(X.shape[0], 1) if incremental else 0
@@ -283,6 +316,7 @@ class BaseCodedGradient(CallbackSupportMixin, BaseEstimator):
             if hasattr(self, name):
                 delattr(self, name)
         self.coef_, self.intercept_ = self._public_coef(result.coef, result.intercept)
+        self._cast_to_input_dtype(X.dtype)
         self.n_iter_ = result.n_iter
         self.t_ = (previous_t - 1 if incremental else 0) + result.n_iter * X.shape[0] + 1
         self.history_ = result.history
@@ -292,9 +326,16 @@ class BaseCodedGradient(CallbackSupportMixin, BaseEstimator):
         self.solver_ = solver
         return self
 
+    def _cast_to_input_dtype(self, dtype):
+        """SGD's dtypes: ``coef_`` in X's dtype, and ``intercept_`` too when there are
+        several outputs (SGD keeps a single intercept as a Python float: float64)."""
+        self.coef_ = self.coef_.astype(dtype, copy=False)
+        if np.size(self.intercept_) > 1:
+            self.intercept_ = self.intercept_.astype(dtype, copy=False)
+
     def _split_validation(self, X, Y, sample_weight):
         """Hold out ``validation_fraction`` of the samples for early stopping."""
-        train, test = self._validation_split(Y)
+        train, test = self._validation_split(Y, sample_weight)
         X_val, Y_val, w_val = X[test], Y[test], sample_weight[test]
         datafit = Datafit(get_loss(self.loss, self.epsilon), self.fit_intercept)
 
@@ -307,12 +348,15 @@ class BaseCodedGradient(CallbackSupportMixin, BaseEstimator):
     def _guarded(self, fresh, fit, *args, **kwargs):
         """Run ``fit(*args, **kwargs)``; if it fails, leave no half-fitted state.
 
+        Floating-point errors are not signalled by numpy (whatever ``np.errstate`` says):
+        the solver checks the objective and raises SGD's ValueError when it is not finite.
         A fresh fit that fails removes every fitted attribute; a failed ``partial_fit`` on a
         fitted estimator leaves the previous model untouched (attributes are only set once
         the solver has succeeded).
         """
         try:
-            return fit(*args, **kwargs)
+            with np.errstate(all="ignore"):  # as SGD: non-finite results raise ValueError
+                return fit(*args, **kwargs)
         except BaseException:
             if fresh:
                 for name in _FITTED + ("classes_", "n_features_in_", "feature_names_in_"):
@@ -323,10 +367,39 @@ class BaseCodedGradient(CallbackSupportMixin, BaseEstimator):
     def _decision(self, X):
         check_is_fitted(self, "coef_")
         X = self._validate_X(X, reset=False)
-        coef = self._coef_from_public(self.coef_, X.shape[1], np.size(self.intercept_))
-        return Datafit(None).predict(X, coef, np.asarray(self.intercept_, dtype=np.float64))
+        coef = self._coef_from_public(_dense(self.coef_), X.shape[1], np.size(self.intercept_))
+        scores = Datafit(None).predict(X, coef, np.asarray(self.intercept_, dtype=np.float64))
+        # computed in float64, returned in the dtype SGD's X @ coef_.T + intercept_ has
+        dtype = np.result_type(X.dtype, self.coef_.dtype, np.asarray(self.intercept_).dtype)
+        return scores.astype(dtype, copy=False)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _dense(coef):
+    """``coef`` as a float64 array (``coef_`` may be sparse after ``sparsify``)."""
+    return np.asarray(coef.toarray() if sp.issparse(coef) else coef, dtype=np.float64)
+
+
+def _check_validation_weights(weight):
+    """SGD's error when no validation sample has weight (early stopping cannot score)."""
+    if not np.any(weight > 0):
+        raise ValueError(
+            "The sample weights for validation set are all zero, consider using a "
+            "different random state."
+        )
+
+
+def _warn_fewer_samples_than_workers(n_workers, n_samples):
+    """Say that the default ``n_partitions`` was capped at the number of samples."""
+    if n_workers > n_samples:
+        warnings.warn(
+            f"n_workers={n_workers} is more than the number of samples ({n_samples}): the "
+            f"data are cut into {n_samples} partitions (one sample each) that the "
+            f"{n_workers} workers share, and code_ describes {n_workers} workers. Set "
+            "n_partitions to choose the partitions and silence this warning.",
+            UserWarning,
+        )

@@ -12,7 +12,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets
 from sklearn.utils.validation import validate_data
 
-from ._base import BaseCodedGradient
+from ._base import BaseCodedGradient, _check_validation_weights
 from ._callbacks import with_callbacks
 from ._docstrings import CODING_PARAMETERS, FITTED_ATTRIBUTES, SGD_PARAMETERS
 from .objective import LOSSES
@@ -21,6 +21,15 @@ __all__ = ["CodedGradientClassifier"]
 
 _PROBABILISTIC = ("log_loss", "modified_huber")
 
+# SGDClassifier's message, word for word.
+_BALANCED_PARTIAL_FIT = (
+    "class_weight 'balanced' is not supported for partial_fit. In order to use 'balanced' "
+    "weights, use compute_class_weight('balanced', classes=classes, y=y). In place of y "
+    "you can use a large enough sample of the full training set target to properly "
+    "estimate the class frequency distributions. Pass the resulting weights as the "
+    "class_weight parameter."
+)
+
 
 class CodedGradientClassifier(LinearClassifierMixin, BaseCodedGradient):
     __doc__ = f"""Linear classification by gradient descent over a cluster with stragglers.
@@ -28,7 +37,12 @@ class CodedGradientClassifier(LinearClassifierMixin, BaseCodedGradient):
     A drop-in for :class:`sklearn.linear_model.SGDClassifier`: the same parameters with the
     same meaning, the same fitted attributes and methods. Multiclass problems are one-
     versus-all as in SGD, but all classes are trained in one coded run: the gradient is a
-    matrix with one column per class.
+    matrix with one column per class. Each class's model minimises SGD's objective
+
+    ``(1/n) sum_i s_i loss(y_i, x_i w + b) + penalty(w)``
+
+    (``s`` the sample weights times the class weights, ``n`` the number of samples, targets
+    coded -1 / +1): the weights are not normalised, as in SGD and LogisticRegression.
 
     Parameters
     ----------
@@ -133,8 +147,11 @@ default="hinge"
         -------
         self : object
         """
-        return self._guarded(True, self._fit, X, y, sample_weight, coef_init, intercept_init,
-                             classes=None, incremental=False)
+        self._check_sgd_params()
+        self._guarded(True, self._fit, X, y, sample_weight, coef_init, intercept_init,
+                      classes=None, incremental=False)
+        self._warn_negative_power_t()
+        return self
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -153,12 +170,10 @@ default="hinge"
         self : object
         """
         first = not hasattr(self, "coef_")
-        if self.class_weight == "balanced":
-            raise ValueError(
-                "class_weight 'balanced' is not supported for partial_fit. Use "
-                "compute_class_weight('balanced', classes=classes, y=y) and pass the "
-                "resulting dict as class_weight."
-            )
+        if first:
+            self._check_sgd_params(for_partial_fit=True)
+            if self.class_weight == "balanced":
+                raise ValueError(_BALANCED_PARTIAL_FIT)
         return self._guarded(first, self._fit, X, y, sample_weight, None, None,
                              classes=classes, incremental=True)
 
@@ -192,13 +207,14 @@ default="hinge"
         classes = self.classes_ if len(self.classes_) > 2 else self.classes_[1:]
         return np.where(y[:, None] == classes[None, :], 1.0, -1.0)
 
-    def _validation_split(self, Y):
+    def _validation_split(self, Y, sample_weight):
         from sklearn.model_selection import StratifiedShuffleSplit
 
         labels = Y.argmax(axis=1) if Y.shape[1] > 1 else Y[:, 0]
         split = StratifiedShuffleSplit(test_size=self.validation_fraction,
                                        random_state=self.random_state)
         train, test = next(split.split(np.zeros((len(Y), 1)), labels))
+        _check_validation_weights(sample_weight[test])
         return train, test
 
     @staticmethod
@@ -211,9 +227,14 @@ default="hinge"
 
     def _coef_from_public(self, coef, n_features, n_outputs):
         coef = np.asarray(coef, dtype=np.float64)
+        if n_outputs == 1 and coef.size == n_features:
+            coef = coef.reshape(1, n_features)  # SGD ravels a binary coef_init
         if coef.shape != (n_outputs, n_features):
+            # SGDClassifier's words: they differ between binary and multiclass.
+            provided = "coef_init" if n_outputs == 1 else "``coef_``"
             raise ValueError(
-                f"coef_init has shape {coef.shape}; expected ({n_outputs}, {n_features})."
+                f"Provided {provided} does not match dataset. coef_init has shape "
+                f"{coef.shape}; expected ({n_outputs}, {n_features})."
             )
         return coef.T.copy()
 

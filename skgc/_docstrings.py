@@ -2,12 +2,14 @@
 
 SGD_PARAMETERS = """
     penalty : {"l2", "l1", "elasticnet"} or None, default="l2"
-        ``alpha * (l1_ratio * ||w||_1 + (1 - l1_ratio) / 2 * ||w||^2)``; the l1 part is
-        applied by a proximal (soft-thresholding) step.
+        ``alpha * (l1_ratio * ||w||_1 + (1 - l1_ratio) / 2 * ||w||^2)``, applied by a
+        proximal step (soft-thresholding, then the l2 shrink ``1 / (1 + eta * l2)``), which
+        is stable for any step size.
     alpha : float, default=0.0001
         Regularisation strength.
-    l1_ratio : float, default=0.15
-        Elastic-net mixing, used when ``penalty="elasticnet"``.
+    l1_ratio : float or None, default=0.15
+        Elastic-net mixing, used when ``penalty="elasticnet"``; may be None for the other
+        penalties.
     fit_intercept : bool, default=True
     max_iter : int, default=1000
         Maximum number of iterations (Newton, L-BFGS or gradient-descent steps; one
@@ -41,7 +43,8 @@ SGD_PARAMETERS = """
     eta0 : float, default=0.01
         Initial step of "constant", "invscaling" and "adaptive".
     power_t : float
-        Exponent of "invscaling".
+        Exponent of "invscaling". Negative values are deprecated, as in SGD (a
+        ``FutureWarning``).
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the samples and stop when the validation score
         has not improved by ``tol`` for ``n_iter_no_change`` iterations.
@@ -50,7 +53,8 @@ SGD_PARAMETERS = """
     warm_start : bool, default=False
         Start from the previous fit's coefficients.
     average : bool or int, default=False
-        Return the uniform average of the iterates from iteration ``average`` on.""".strip("\n")
+        Return the uniform average of the iterates from iteration ``average`` on (SGD counts
+        samples, not iterations: see the user guide's "Differences from SGD").""".strip("\n")
 
 CODING_PARAMETERS = """
     n_workers : int, default=8

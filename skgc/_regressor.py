@@ -6,7 +6,7 @@ from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import column_or_1d, validate_data
 
-from ._base import BaseCodedGradient
+from ._base import BaseCodedGradient, _check_validation_weights
 from ._callbacks import with_callbacks
 from ._docstrings import CODING_PARAMETERS, FITTED_ATTRIBUTES, SGD_PARAMETERS
 from .objective import REGRESSION_LOSSES
@@ -21,11 +21,13 @@ class CodedGradientRegressor(RegressorMixin, BaseCodedGradient):
     same meaning, the same fitted attributes and methods. The gradient of each iteration is
     computed by ``n_workers`` workers, each holding ``load`` of the ``n_partitions`` data
     partitions and sending one coded combination of their gradients; the master decodes
-    whatever arrived before the deadline (see ``skgc.coding``). It minimises
+    whatever arrived before the deadline (see ``skgc.coding``). It minimises SGD's objective
 
-    ``sum_i s_i loss(y_i, x_i w + b) / sum_i s_i + penalty(w)``
+    ``(1/n) sum_i s_i loss(y_i, x_i w + b) + penalty(w)``
 
-    with SGD's losses and penalties (``s`` the sample weights).
+    with SGD's losses and penalties (``s`` the sample weights, ``n`` the number of
+    samples): as in SGD, Ridge and LogisticRegression, the weights are not normalised, so
+    multiplying them all by ``c`` weighs the data term ``c`` times more against the penalty.
 
     Parameters
     ----------
@@ -121,8 +123,11 @@ class CodedGradientRegressor(RegressorMixin, BaseCodedGradient):
         -------
         self : object
         """
-        return self._guarded(True, self._fit, X, y, sample_weight, coef_init, intercept_init,
-                             incremental=False)
+        self._check_sgd_params()
+        self._guarded(True, self._fit, X, y, sample_weight, coef_init, intercept_init,
+                      incremental=False)
+        self._warn_negative_power_t()
+        return self
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
@@ -139,6 +144,8 @@ class CodedGradientRegressor(RegressorMixin, BaseCodedGradient):
         self : object
         """
         first = not hasattr(self, "coef_")
+        if first:
+            self._check_sgd_params(for_partial_fit=True)
         return self._guarded(first, self._fit, X, y, sample_weight, None, None,
                              incremental=True)
 
@@ -164,12 +171,13 @@ class CodedGradientRegressor(RegressorMixin, BaseCodedGradient):
         """
         return self._decision(X)[:, 0]
 
-    def _validation_split(self, Y):
+    def _validation_split(self, Y, sample_weight):
         from sklearn.model_selection import ShuffleSplit
 
         split = ShuffleSplit(test_size=self.validation_fraction,
                              random_state=self.random_state)
         train, test = next(split.split(np.zeros((len(Y), 1))))
+        _check_validation_weights(sample_weight[test])
         if len(test) < 2:
             raise ValueError(
                 "early_stopping needs at least 2 validation samples; increase "
@@ -185,7 +193,10 @@ class CodedGradientRegressor(RegressorMixin, BaseCodedGradient):
     def _coef_from_public(coef, n_features, n_outputs):
         coef = np.asarray(coef, dtype=np.float64).reshape(-1)
         if coef.shape != (n_features,):
-            raise ValueError(f"coef_init has shape {coef.shape}; expected ({n_features},).")
+            raise ValueError(
+                f"Provided coef_init does not match dataset. coef_init has shape "
+                f"{coef.shape}; expected ({n_features},)."
+            )
         return coef[:, None].copy()
 
     @staticmethod

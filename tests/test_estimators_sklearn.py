@@ -10,7 +10,20 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from skgc import CodedGradientClassifier, CodedGradientRegressor
 
 
-@parametrize_with_checks([CodedGradientRegressor(), CodedGradientClassifier()])
+# SGD's objective ``(1/n) sum_i s_i loss_i + penalty`` (issue 13: scaling every weight
+# changes the model) cannot also make integer weights equivalent to repeated rows: the
+# repeated data have ``sum_i s_i`` rows, not ``n``. scikit-learn marks the same two checks
+# as expected failures for SGDRegressor and SGDClassifier, for the same reason.
+_SGD_OBJECTIVE = "sample_weight is not equivalent to removing/repeating samples (SGD's objective)."
+
+
+def _expected_failed_checks(estimator):
+    return {"check_sample_weight_equivalence_on_dense_data": _SGD_OBJECTIVE,
+            "check_sample_weight_equivalence_on_sparse_data": _SGD_OBJECTIVE}
+
+
+@parametrize_with_checks([CodedGradientRegressor(), CodedGradientClassifier()],
+                         expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 

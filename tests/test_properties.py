@@ -136,17 +136,20 @@ def test_regressor_dense_equals_sparse_on_random_problems(problem, dtype):
 @SLOW
 @given(regression_problem())
 def test_integer_sample_weights_equal_repeated_rows(problem):
-    # without stragglers every iteration is the exact full gradient, whatever the partitions
+    # without stragglers every iteration is the exact full gradient, whatever the partitions.
+    # SGD's objective (1/n) sum_i s_i loss_i + alpha R(w) has n rows weighted and n' rows
+    # repeated: the same run once the step is scaled by n'/n and alpha by n/n'.
     X, y, weight, n_workers, seed = problem
     if weight is None:
         weight = np.arange(len(y)) % 3.0
         weight[0] = 1.0
     repeat = weight.astype(int)
+    ratio = repeat.sum() / len(y)
     params = dict(n_workers=n_workers, max_iter=10, tol=None, random_state=seed,
-                  learning_rate="constant", eta0=0.05)
-    weighted = CodedGradientRegressor(**params).fit(X, y, sample_weight=weight)
-    repeated = CodedGradientRegressor(**params).fit(np.repeat(X, repeat, axis=0),
-                                                    np.repeat(y, repeat))
+                  learning_rate="constant")
+    weighted = CodedGradientRegressor(eta0=0.05, **params).fit(X, y, sample_weight=weight)
+    repeated = CodedGradientRegressor(eta0=0.05 * ratio, alpha=1e-4 / ratio, **params).fit(
+        np.repeat(X, repeat, axis=0), np.repeat(y, repeat))
     np.testing.assert_allclose(weighted.coef_, repeated.coef_, rtol=1e-9, atol=1e-10)
     np.testing.assert_allclose(weighted.intercept_, repeated.intercept_, rtol=1e-9,
                                atol=1e-10)

@@ -64,7 +64,7 @@ def test_one_pass_estimate_equals_decoding_each_workers_message(code_name):
                 X_k, Y_k, w_k = data.partition(k)
                 expected += weights[j] * code.coefficients[j, k] * datafit.sums(
                     X_k, Y_k, w_k, coef, intercept)[1]
-        np.testing.assert_allclose(estimate.grad_coef, expected / data.total_weight,
+        np.testing.assert_allclose(estimate.grad_coef, expected / data.normaliser,
                                    rtol=1e-10, atol=1e-14)
         assert estimate.n_alive == alive.sum()
 

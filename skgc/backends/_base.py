@@ -120,7 +120,7 @@ class Backend:
     def _estimate(self, sums, alive, duration, fallback):
         """The solver's estimate from decoded sums; the master then learns who answered."""
         values, grad_coef, grad_intercept = sums
-        scale = 1.0 / self.data.total_weight
+        scale = 1.0 / self.data.normaliser
         estimate = GradientEstimate(float(np.sum(values)) * scale, grad_coef * scale,
                                     grad_intercept * scale, int(alive.sum()), duration,
                                     bool(fallback), alive, np.asarray(values) * scale)

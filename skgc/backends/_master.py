@@ -133,8 +133,9 @@ class CurvatureOracle:
     Gradients come from ``gradient`` (a backend's, possibly wrapped in
     :class:`GramRefresh`). The Hessian is kept per partition: each Hessian round delivers
     the blocks of every partition held by a worker who answered, and the estimate is the
-    sum of the latest block of each partition, divided by the sample weight of the
-    partitions delivered so far (exact as soon as every partition has been delivered once;
+    sum of the latest block of each partition, divided by the number of samples in the
+    partitions delivered so far (the objective's normalisation, ``n_samples``: exact as soon
+    as every partition has been delivered once;
     a partition whose holders straggled keeps its previous block). Curvature only shapes
     the step, not its fixed point: a stale or partial block slows convergence but does
     not bias it.
@@ -151,13 +152,13 @@ class CurvatureOracle:
     def __init__(self, backend, data, gradient=None):
         self.backend = backend
         self.gradient = backend.gradient if gradient is None else gradient
-        self.partition_weight = np.add.reduceat(data.sample_weight, data.bounds[:-1])
+        self.partition_rows = data.sizes
         self.blocks, self._smoothing = {}, None
 
     @property
     def curvature_complete(self):
         """Whether every partition's block has been delivered."""
-        return len(self.blocks) == len(self.partition_weight)
+        return len(self.blocks) == len(self.partition_rows)
 
     def curvature(self, coef, intercept, smoothing=None):
         """``(hessian, estimate)``: the mean Hessian, shape ``(n_blocks, size, size)`` (None
@@ -171,4 +172,4 @@ class CurvatureOracle:
             return None, estimate
         delivered = list(self.blocks)
         total = sum(self.blocks[k] for k in delivered)
-        return total / self.partition_weight[delivered].sum(), estimate
+        return total / self.partition_rows[delivered].sum(), estimate

@@ -41,7 +41,7 @@ def _problem(n_samples, n_features, n_partitions, seed=0):
 
 def _objective(data, datafit, coef, intercept, alpha):
     value, _, _ = datafit.sums(data.X, data.Y, data.sample_weight, coef, intercept)
-    return value.sum() / data.total_weight + 0.5 * alpha * float((coef**2).sum())
+    return value.sum() / data.normaliser + 0.5 * alpha * float((coef**2).sum())
 
 
 def _optimum(data, alpha):

@@ -32,6 +32,12 @@ class PartitionedData:
         Partition ``k`` is rows ``bounds[k]:bounds[k + 1]`` of ``X``.
     order : ndarray of shape (n_samples,)
         Row ``i`` of ``X`` is row ``order[i]`` of the data as given.
+    normaliser : float
+        What the weighted loss sum is divided by: the number of samples, so that the
+        objective is SGD's ``(1/n) sum_i s_i loss_i + penalty`` (as in Ridge and
+        LogisticRegression: scaling every sample weight by ``c`` scales the data term).
+    total_weight : float
+        ``sum_i s_i``.
     """
 
     def __init__(self, X, Y, sample_weight, n_partitions, shuffle=True, random_state=None):
@@ -47,6 +53,7 @@ class PartitionedData:
         self.bounds = np.linspace(0, n, n_partitions + 1).round().astype(int)
         self.sizes = np.diff(self.bounds)
         self.total_weight = float(self.sample_weight.sum())
+        self.normaliser = float(n)
 
     @property
     def n_partitions(self):
@@ -227,28 +234,34 @@ class Datafit:
         return np.column_stack([values, grads.reshape(n_partitions, -1), intercepts])
 
     def smoothness(self, data, random_state=None, n_iter=30):
-        """Smoothness constant of the mean data term, ``sum_i s_i l_i / sum_i s_i``.
+        """Smoothness constant of the data term, ``sum_i s_i l_i / data.normaliser``.
 
         The loss's curvature times the largest eigenvalue of the weighted second-moment
         matrix of ``[X, 1]`` (power iteration). For a non-smooth loss, the curvature is
-        taken as 1: the constant then scales the subgradient steps.
+        taken as 1: the constant then scales the subgradient steps. Infinite when it
+        overflows (data scaled beyond about 1e154).
         """
         curvature = self.loss.smoothness or 1.0
         return curvature * _top_eigenvalue(
-            data.X, data.sample_weight / data.total_weight, self.fit_intercept,
+            data.X, data.sample_weight / data.normaliser, self.fit_intercept,
             random_state, n_iter,
         )
 
 
 def _top_eigenvalue(X, weight, with_ones, random_state, n_iter):
-    """Largest eigenvalue of ``Z^T diag(weight) Z`` with ``Z = [X, 1]`` (or ``X``), by Lanczos."""
+    """Largest eigenvalue of ``Z^T diag(weight) Z`` with ``Z = [X, 1]`` (or ``X``), by Lanczos.
+
+    Computed for ``Z / scale`` (``scale`` the largest entry of ``Z``), which cannot overflow,
+    and scaled back; the result is ``inf`` when the eigenvalue itself overflows.
+    """
     n_features = X.shape[1]
     size = n_features + 1
+    scale = _max_abs(X, with_ones)
 
     def matvec(v):
-        v = np.ravel(v)
+        v = np.ravel(v) / scale
         z = np.asarray(X @ v[:-1].astype(X.dtype, copy=False), dtype=np.float64)
-        z = (z + (v[-1] if with_ones else 0.0)) * weight
+        z = (z + (v[-1] if with_ones else 0.0)) * weight / scale
         out = np.empty(size)
         out[:-1] = np.asarray(X.T @ z.astype(X.dtype, copy=False), dtype=np.float64)
         out[-1] = z.sum() if with_ones else 0.0
@@ -263,4 +276,13 @@ def _top_eigenvalue(X, weight, with_ones, random_state, n_iter):
         top = float(eigsh(operator, k=1, which="LA", v0=v0, tol=1e-3, maxiter=n_iter * size,
                           return_eigenvectors=False)[0])
     # A small margin covers the eigensolver's tolerance: the step 1/L then stays stable.
-    return max(top, 1e-12) * 1.01
+    # Python floats overflow to inf without raising, whatever numpy's error state.
+    return max(top * scale * scale, 1e-12) * 1.01
+
+
+def _max_abs(X, with_ones):
+    """Largest absolute entry of ``[X, 1]`` (or ``X``); 1 for an all-zero matrix."""
+    values = X.data if sp.issparse(X) else X
+    largest = max(float(values.max()), -float(values.min())) if values.size else 0.0
+    largest = max(largest, 1.0) if with_ones else largest
+    return largest if largest > 0 else 1.0

@@ -9,7 +9,8 @@ class Penalty:
     """``alpha * (l1_ratio * ||w||_1 + (1 - l1_ratio) / 2 * ||w||^2)``, SGD's convention.
 
     ``penalty="l2"`` is ``l1_ratio=0``, ``"l1"`` is ``l1_ratio=1`` and ``None`` is ``alpha=0``.
-    The quadratic part enters the gradient; the l1 part is applied by :meth:`prox`.
+    :meth:`proximal_step` takes a gradient step on the data term and applies the whole
+    penalty implicitly (its proximal operator): stable for any step size.
 
     Parameters
     ----------
@@ -54,3 +55,25 @@ class Penalty:
         if self.l1 == 0.0:
             return coef
         return np.sign(coef) * np.maximum(np.abs(coef) - step * self.l1, 0.0)
+
+    def proximal_step(self, coef, grad, step):
+        """``argmin_v ||v - (coef - step * grad)||^2 / (2 step) + penalty(v)``.
+
+        Soft-thresholding by ``step * l1`` then the l2 shrink ``1 / (1 + step * l2)``: the
+        l2 part taken implicitly never overshoots zero, whatever the step (an explicit step
+        ``(1 - step * l2) coef`` diverges once ``step * l2 > 2``). Its fixed points are
+        those of gradient descent on the penalised objective.
+
+        Parameters
+        ----------
+        coef : ndarray
+            Current coefficients.
+        grad : ndarray
+            Gradient of the data term at ``coef``.
+        step : float
+
+        Returns
+        -------
+        ndarray
+        """
+        return self.prox(coef - step * grad, step) / (1.0 + step * self.l2)

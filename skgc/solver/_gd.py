@@ -145,9 +145,7 @@ def coded_gradient_descent(oracle, coef, intercept, penalty, schedule, *, max_it
         step = schedule(t_start + iteration)
         if estimate.n_alive > 0:
             _check_finite(objective, t_start + iteration)
-            coef = penalty.prox(
-                coef - step * (estimate.grad_coef + penalty.smooth_gradient(coef)), step
-            )
+            coef = penalty.proximal_step(coef, estimate.grad_coef, step)
             intercept = intercept - step * estimate.grad_intercept
         averager.update(iteration, coef, intercept)
         history.append(objective if estimate.n_alive else np.nan, estimate, step)
@@ -225,9 +223,9 @@ def _make_averager(average, schedule):
 def _check_finite(objective, t):
     if not np.isfinite(objective):
         raise ValueError(
-            f"Floating-point under-/overflow occurred at iteration #{t}. Scaling input data "
-            "with StandardScaler or MinMaxScaler, or a smaller eta0 (or "
-            "learning_rate='auto'), might help."
+            f"Floating-point under-/overflow occurred at epoch #{t}. Scaling input data "
+            "with StandardScaler or MinMaxScaler might help. A smaller eta0 (or "
+            "learning_rate='auto') might too."
         )
 
 

@@ -41,10 +41,14 @@ class StepSchedule:
         ``eps``, the decoded gradient's relative variance.
     optimal_init : float, default=1.0
         ``t0`` of scikit-learn's "optimal" schedule.
+    alpha : float or None, default=None
+        ``alpha`` of scikit-learn's "optimal" schedule ``1 / (alpha (t0 + t - 1))``: the
+        estimator's ``alpha`` whatever the penalty, as in SGD (an l1 or no penalty has no
+        l2 curvature). None: ``strong_convexity``.
     """
 
     def __init__(self, learning_rate, eta0, power_t, smoothness, strong_convexity, smooth,
-                 noise=0.0, optimal_init=1.0):
+                 noise=0.0, optimal_init=1.0, alpha=None):
         self.learning_rate = learning_rate
         self.eta0 = eta0
         self.power_t = power_t
@@ -53,6 +57,7 @@ class StepSchedule:
         self.smooth = smooth
         self.noise = noise
         self.optimal_init = optimal_init
+        self.alpha = strong_convexity if alpha is None else alpha
         self._adaptive_eta = eta0
 
     @property
@@ -73,7 +78,7 @@ class StepSchedule:
             return self.eta0 / t**self.power_t
         if rate == "adaptive":
             return self._adaptive_eta
-        return 1.0 / (self.strong_convexity * (self.optimal_init + t - 1))
+        return 1.0 / (self.alpha * (self.optimal_init + t - 1))
 
     def on_stall(self):
         """React to a stall; return True if training should go on.
