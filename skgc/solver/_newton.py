@@ -145,6 +145,7 @@ class _NewtonRun:
             start = self._gradient(self.coef, self.intercept).value / n_outputs
             self.smoothing = settings.smoothing * max(start, 1e-12)
         self.levenberg = np.zeros(n_outputs)  # damping where Newton steps over-reached
+        self.curvature_scale = 0.0  # the largest mean curvature seen: floors flat models
         self.history = _History()
         self.hessian = None
         self.step = 0.0
@@ -163,6 +164,8 @@ class _NewtonRun:
             self.hessian, estimate = self.oracle.curvature(self.coef, self.intercept,
                                                            self.smoothing)
             self.history.clock += estimate.duration
+            if self.hessian is not None and not np.isfinite(self.hessian).all():
+                _check_finite(np.inf, self.iteration)
         estimate = self.last
         objective = self.objective
         _check_finite(objective, self.iteration)
@@ -247,9 +250,7 @@ class _NewtonRun:
         for c in range(n_outputs):
             matrix = self.hessian[c if len(self.hessian) > 1 else 0].copy()
             matrix[np.arange(n_features), np.arange(n_features)] += penalty.l2
-            if levenberg[c] > 0:
-                matrix[np.diag_indices_from(matrix)] += levenberg[c] * max(
-                    np.trace(matrix) / len(matrix), 1e-300)
+            self._floor(matrix, levenberg[c])
             g = gradient[:, c]
             if with_intercept:
                 g = np.append(g, estimate.grad_intercept[c])
@@ -258,6 +259,16 @@ class _NewtonRun:
             if with_intercept:
                 d_intercept[c] = step[-1]
         return (d_coef, d_intercept), decrease
+
+    def _floor(self, matrix, levenberg):
+        """Add ``levenberg`` times the mean curvature to the diagonal, and keep every
+        diagonal entry above 1e-9 of the largest mean curvature seen in the run (a finely
+        smoothed hinge can be flat in every direction, and a flat model has no minimiser)."""
+        diagonal = np.diag_indices_from(matrix)
+        mean = np.trace(matrix) / len(matrix)
+        self.curvature_scale = max(self.curvature_scale, mean)
+        floor = 1e-9 * self.curvature_scale
+        matrix[diagonal] = np.maximum(matrix[diagonal] + levenberg * max(mean, floor), floor)
 
     def _move(self, direction, decrease):
         """Step along ``direction``: damped (stochastic) or by backtracking."""
