@@ -204,10 +204,12 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
         data = PartitionedData(X, Y, sample_weight, code.n_partitions, self.shuffle,
                                int(seeds[1]))
         datafit = Datafit(loss, self.fit_intercept)
-        solver = self._resolve_solver(X.shape[1], code, incremental)
         backend = make_backend(self.backend, stragglers, deadline, int(seeds[3]))
         master = Master(code, self.variance_reduction, self._learns_stragglers(),
-                        random_state=int(seeds[4]), delay_variance_reduction=solver == "gd")
+                        random_state=int(seeds[4]), delay_variance_reduction=True)
+        solver = self._resolve_solver(X.shape[1], code, master, incremental)
+        if solver != "gd" and master.variance_reduced:
+            master.decoder.activate()  # gradient descent switches it on at its first stall
         with backend.start(data, datafit, code, master):
             gradient = (GramRefresh(backend.gradient, master, data, datafit)
                         if self.gradient_aware else backend.gradient)
@@ -232,18 +234,22 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
                 callbacks.close(result.coef, result.intercept)
         return result, master, stragglers, backend.deadline, solver
 
-    def _resolve_solver(self, n_features, code, incremental):
+    def _resolve_solver(self, n_features, code, master, incremental):
         """The solver that ``solver="auto"`` means for this fit.
 
         Newton-type steps when the curvature model is small enough
         (``n_features < max_newton_features``), L-BFGS beyond when who answers is certain;
         coded gradient descent for ``partial_fit`` (one step on the batch, as SGD does),
         for an explicit learning-rate schedule or averaging (SGD's options that only
-        gradient descent has), and for wide data under stragglers.
+        gradient descent has), for wide data under stragglers, and when the decoded
+        gradient keeps a noise floor (an inexact code without the control variate: gradient
+        descent then averages its iterates, which Newton steps do not).
         """
         if self.solver != "auto":
             return self.solver
-        if incremental or self.learning_rate != "auto" or self.average:
+        noisy = not code.waits_for_all and code.residual_error("independent") > 1e-12
+        if incremental or self.learning_rate != "auto" or self.average or (
+                noisy and not master.variance_reduced):
             return "gd"
         if n_features < self.max_newton_features:
             return "newton"

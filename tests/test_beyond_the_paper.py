@@ -63,8 +63,8 @@ def test_variance_reduction_needs_no_more_iterations_than_gd_on_the_mixed_model(
                 return n_iter
         return np.inf
 
-    gd = iterations_to(1e-8, n_workers=20, code="full")
-    coded = iterations_to(1e-8, n_workers=20, stragglers=MIXED)
+    gd = iterations_to(1e-8, n_workers=20, code="full", solver="gd")
+    coded = iterations_to(1e-8, n_workers=20, stragglers=MIXED, solver="gd")
     assert coded <= 1.3 * gd
 
 

@@ -168,10 +168,12 @@ def test_history_records_each_iteration(regression_data):
 def test_same_random_state_same_model(regression_data):
     X, y = regression_data
     params = dict(stragglers=0.4, random_state=7, max_iter=100, tol=None)
-    first = CodedGradientRegressor(**params).fit(X, y).coef_
-    np.testing.assert_array_equal(CodedGradientRegressor(**params).fit(X, y).coef_, first)
-    other = CodedGradientRegressor(**{**params, "random_state": 8}).fit(X, y).coef_
-    assert not np.array_equal(other, first)
+    first = CodedGradientRegressor(**params).fit(X, y)
+    again = CodedGradientRegressor(**params).fit(X, y)
+    np.testing.assert_array_equal(again.coef_, first.coef_)
+    np.testing.assert_array_equal(again.history_["objective"], first.history_["objective"])
+    other = CodedGradientRegressor(**{**params, "random_state": 8}).fit(X, y)
+    assert not np.array_equal(other.history_["objective"], first.history_["objective"])
 
 
 def test_partial_fit_and_warm_start_continue(regression_data):

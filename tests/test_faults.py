@@ -38,7 +38,7 @@ def _fit(backend, data, hook, n_workers=4, max_iter=12, delays=None):
     delays = np.zeros(n_workers) if delays is None else delays
     return CodedGradientRegressor(n_workers=n_workers, stragglers=_Hook(delays, hook),
                                   deadline=DEADLINE, backend=backend, max_iter=max_iter,
-                                  tol=None, random_state=0).fit(X, y)
+                                  tol=None, random_state=0, solver="gd").fit(X, y)
 
 
 @pytest.fixture

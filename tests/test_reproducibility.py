@@ -73,7 +73,9 @@ def test_threading_fit_replayed_in_simulation_gives_the_same_model(regression_da
     X, y = regression_data
     # two workers are slow about half the time: the alive sets vary between iterations
     delays = ShiftedExponential([0.0] * 4 + [0.015] * 2, [5000.0] * 4 + [100.0] * 2)
-    params = dict(n_workers=6, deadline=0.02, max_iter=25, tol=None, random_state=0)
+    # gradient descent: one round per iteration, so history_["alive"] records every round
+    params = dict(n_workers=6, deadline=0.02, max_iter=25, tol=None, random_state=0,
+                  solver="gd")
     live = CodedGradientRegressor(backend="threading", stragglers=delays, **params).fit(X, y)
     assert len(set(live.history_["alive"].tolist())) > 1
     replayed = {

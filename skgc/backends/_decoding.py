@@ -41,6 +41,9 @@ class PlainDecoder:
         """Decode with ``code`` from now on (same allocation, new coefficients)."""
         self.code = code
 
+    def forget(self):
+        """Drop what was stored of earlier messages (nothing, for this decoder)."""
+
 
 class ControlVariateDecoder(PlainDecoder):
     """The control-variate decoder of DESIGN.md: unbiased, with vanishing variance.
@@ -67,6 +70,10 @@ class ControlVariateDecoder(PlainDecoder):
     def activate(self):
         """Use the control variate from now on (the memory is already filled)."""
         self.active = True
+
+    def forget(self):
+        """Drop the stored messages: the memory refills from the next answers."""
+        self.memory = None
 
     def combine(self, messages, alive):
         if self.memory is None:

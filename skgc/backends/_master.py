@@ -58,6 +58,11 @@ class Master:
         (the plain decoder): the simulated backend then needs one pass, no messages."""
         return type(self.decoder) is PlainDecoder
 
+    def forget(self):
+        """Drop the stored messages (the quantity being coded changed: a new smoothing of
+        the loss); the control variate refills its memory from the next answers."""
+        self.decoder.forget()
+
     def decode(self, messages, alive):
         """Decoded (packed) sums from the workers' packed messages."""
         return self.decoder.combine(messages, alive)
@@ -151,9 +156,20 @@ class CurvatureOracle:
 
     def __init__(self, backend, data, gradient=None):
         self.backend = backend
-        self.gradient = backend.gradient if gradient is None else gradient
+        self._gradient = backend.gradient if gradient is None else gradient
         self.partition_rows = data.sizes
         self.blocks, self._smoothing = {}, None
+
+    def gradient(self, coef, intercept, smoothing=None):
+        """The decoded :class:`~skgc.solver.GradientEstimate` at ``coef, intercept``."""
+        self._switch(smoothing)
+        return self._gradient(coef, intercept, smoothing)
+
+    def _switch(self, smoothing):
+        """A new smoothing is a new function: what was stored for the old one goes."""
+        if smoothing != self._smoothing:
+            self.blocks, self._smoothing = {}, smoothing
+            self.backend.master.forget()
 
     @property
     def curvature_complete(self):
@@ -164,8 +180,7 @@ class CurvatureOracle:
         """``(hessian, estimate)``: the mean Hessian, shape ``(n_blocks, size, size)`` (None
         while no block has arrived), and the round's
         :class:`~skgc.backends.CurvatureEstimate`."""
-        if smoothing != self._smoothing:  # blocks of another smoothing no longer apply
-            self.blocks, self._smoothing = {}, smoothing
+        self._switch(smoothing)
         estimate = self.backend.hessian(coef, intercept, smoothing)
         self.blocks.update(estimate.blocks)
         if not self.blocks:  # nobody answered yet

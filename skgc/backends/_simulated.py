@@ -46,10 +46,10 @@ class SimulatedBackend(Backend):
     def hessian(self, coef, intercept, smoothing=None):
         alive, duration = self._outcome()
         covered = np.flatnonzero(self.code.allocation[alive].any(axis=0))
-        hessians = self.datafit.smoothed(smoothing).partition_hessians(
-            self.data, covered, coef, intercept)
-        return CurvatureEstimate(dict(zip(covered.tolist(), hessians)), int(alive.sum()),
-                                 duration, alive)
+        datafit = self.datafit.smoothed(smoothing)
+        blocks = {int(k): datafit.partition_hessians(self.data, [k], coef, intercept)[0]
+                  for k in covered}
+        return CurvatureEstimate(blocks, int(alive.sum()), duration, alive)
 
     def _outcome(self):
         return iteration_outcome(self._next_times(), self.deadline, self.code.waits_for_all)

@@ -176,8 +176,10 @@ def estimator_for(problem, **params):
 
 
 def trace_objective(problem, code_name, stragglers, *, shuffle, seed, max_iter,
-                    n_workers=10, variance_reduction=False):
+                    n_workers=10, variance_reduction=False, solver="gd"):
     """Relative objective gap of every iterate of one fit (``tol=None``: ``max_iter``).
+
+    ``solver="gd"`` (the default) runs the paper's algorithm, coded gradient descent.
 
     The estimator itself runs (simulated backend), its iterates read through scikit-learn's
     fit callbacks. The seed fixes the code's construction, the partition shuffle and the
@@ -193,7 +195,7 @@ def trace_objective(problem, code_name, stragglers, *, shuffle, seed, max_iter,
 
     est = estimator_for(problem, n_workers=n_workers, code=code_name, stragglers=stragglers,
                         shuffle=shuffle, random_state=seed, tol=None, max_iter=max_iter,
-                        variance_reduction=variance_reduction)
+                        variance_reduction=variance_reduction, solver=solver)
     recorder = GapRecorder(problem)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

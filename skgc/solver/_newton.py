@@ -21,7 +21,7 @@ smoothed problem is solved, down to ``tol`` times the objective.
 """
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
@@ -146,6 +146,7 @@ class _NewtonRun:
             self.smoothing = settings.smoothing * max(start, 1e-12)
         self.levenberg = np.zeros(n_outputs)  # damping where Newton steps over-reached
         self.curvature_scale = 0.0  # the largest mean curvature seen: floors flat models
+        self.stale = False  # a rejected damped step left an estimate to renew
         self.history = _History()
         self.hessian = None
         self.step = 0.0
@@ -166,6 +167,9 @@ class _NewtonRun:
             self.history.clock += estimate.duration
             if self.hessian is not None and not np.isfinite(self.hessian).all():
                 _check_finite(np.inf, self.iteration)
+        if self.stale:
+            self.last, self.stale = self._gradient(self.coef, self.intercept), False
+            self.history.clock += self.last.duration
         estimate = self.last
         objective = self.objective
         _check_finite(objective, self.iteration)
@@ -271,15 +275,12 @@ class _NewtonRun:
         matrix[diagonal] = np.maximum(matrix[diagonal] + levenberg * max(mean, floor), floor)
 
     def _move(self, direction, decrease):
-        """Step along ``direction``: damped (stochastic) or by backtracking."""
-        d_coef, d_intercept = direction
+        """Step along ``direction``: by backtracking on the exact objective, or, under
+        stragglers, one damped step checked against the objective's estimate."""
         if self.settings.stochastic:
-            self.step = self.settings.damping
-            self.coef = self.coef + self.step * d_coef
-            self.intercept = self.intercept + self.step * d_intercept
-            self.last = self._gradient(self.coef, self.intercept)
-            return
-        self._line_search(d_coef, d_intercept, decrease)
+            self._damped_step(*direction, decrease)
+        else:
+            self._line_search(*direction, decrease)
 
     def _line_search(self, d_coef, d_intercept, decrease):
         """Backtracking (Armijo) on each output's exact objective, all outputs' trials in
@@ -290,27 +291,53 @@ class _NewtonRun:
         accepted = np.zeros(len(before), dtype=bool)
         halvings = np.zeros(len(before), dtype=int)
         for _ in range(_MAX_HALVINGS):
-            coef = self.coef + steps * d_coef
-            intercept = self.intercept + steps * d_intercept
-            trial = self._gradient(coef, intercept)
-            self.history.clock += trial.duration
-            after = self._objectives(trial, coef)
+            trial, after = self._trial(steps, d_coef, d_intercept)
             accepted = np.isfinite(after) & (after <= before - _ARMIJO * steps * decrease
                                              + slack)
             if accepted.all():
                 break
             steps = np.where(accepted, steps, steps / 2.0)
             halvings += ~accepted
-        steps = np.where(accepted, steps, 0.0)
         self._trust(halvings, accepted, before - after, decrease)
+        self._accept(accepted, steps, d_coef, d_intercept, trial)
+
+    def _damped_step(self, d_coef, d_intercept, decrease):
+        """One step of length ``damping`` (at most the iterate's norm plus one). With a
+        smoothed loss, whose model can be flat and over-reach, an output whose estimated
+        objective rose by more than the decrease its model predicted stays put, with more
+        damping (the estimate is noisy, so only a clear rise counts)."""
+        before = self._objectives(self.last, self.coef)
+        steps = np.full(len(before), self.settings.damping)
+        # stored messages are only good near where they were computed: no leaps
+        length = np.sqrt((d_coef**2).sum(axis=0) + d_intercept**2) * steps
+        reach = np.sqrt((self.coef**2).sum(axis=0) + self.intercept**2) + 1.0
+        steps = steps * np.minimum(1.0, reach / np.maximum(length, 1e-300))
+        trial, after = self._trial(steps, d_coef, d_intercept)
+        accepted = np.isfinite(after)
+        if self.smoothing is not None:  # flat smoothed models over-reach: check the step
+            accepted &= after <= before + steps * decrease
+        self._trust((~accepted).astype(int) * 2, accepted, before - after, steps * decrease)
+        self._accept(accepted, steps, d_coef, d_intercept, trial)
+        # the kept estimate may be a lucky draw that no step can beat: renew it
+        self.stale = not accepted.all()
+
+    def _trial(self, steps, d_coef, d_intercept):
+        """The estimate at the iterate moved by ``steps`` (one per output), and each
+        output's objective there."""
+        coef = self.coef + steps * d_coef
+        trial = self._gradient(coef, self.intercept + steps * d_intercept)
+        self.history.clock += trial.duration
+        return trial, self._objectives(trial, coef)
+
+    def _accept(self, accepted, steps, d_coef, d_intercept, trial):
+        """Move the accepted outputs; the others keep their iterate and their estimate
+        (outputs are separate problems: a column's gradient depends on its column only)."""
+        steps = np.where(accepted, steps, 0.0)
+        self.coef = self.coef + steps * d_coef
+        self.intercept = self.intercept + steps * d_intercept
         self.step = float(steps.max())
-        if not accepted.all():  # outputs left behind: the next estimate is where they are
-            coef = self.coef + steps * d_coef
-            intercept = self.intercept + steps * d_intercept
-            trial = self._gradient(coef, intercept)
-            self.history.clock += trial.duration
-        self.history.clock -= trial.duration  # the last trial is the next estimate
-        self.coef, self.intercept, self.last = coef, intercept, trial
+        self.history.clock -= trial.duration  # the trial's round is the next estimate's
+        self.last = trial if accepted.all() else _merge(self.last, trial, accepted)
 
     def _trust(self, halvings, accepted, actual, predicted):
         """Levenberg-Marquardt damping from how well each model predicted its decrease.
@@ -324,6 +351,14 @@ class _NewtonRun:
         good = ~over & accepted & (actual >= 0.75 * predicted)
         self.levenberg[good] = np.where(self.levenberg[good] > 1e-8,
                                         self.levenberg[good] / 4.0, 0.0)
+
+
+def _merge(old, new, take_new):
+    """``new`` in the outputs where ``take_new``, ``old`` elsewhere."""
+    values = np.where(take_new, new.values, old.values)
+    return replace(new, value=float(values.sum()), values=values,
+                   grad_coef=np.where(take_new, new.grad_coef, old.grad_coef),
+                   grad_intercept=np.where(take_new, new.grad_intercept, old.grad_intercept))
 
 
 def _model_step(matrix, gradient, coef, l1, n_features):

@@ -91,6 +91,9 @@ def replay_from_history(history, n_workers, straggler_probs=None):
     with this model as ``stragglers`` (and the recorded code, ``code=est.code_``, or its
     probabilities, ``straggler_probs=est.code_.straggler_probs``) gives the same model up
     to floating-point rounding: the master's decoding depends only on the alive sets.
+    This holds for ``solver="gd"``, which has one round per iteration; Newton-type and
+    L-BFGS iterations may take several rounds (curvature, line search), of which the
+    history records one.
 
     Parameters
     ----------
