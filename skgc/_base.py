@@ -256,11 +256,11 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
         return "gd" if self._patience(code)[0] else "lbfgs"
 
     def _newton_settings(self, loss, code, max_iter, tol):
-        """Line search without stragglers; with them, steps damped to the mean answer
-        rate and a stop that needs the decrement small for ``patience`` iterations."""
+        """Line search without stragglers; with them, half steps until every worker has
+        answered once (unit steps from then on) and a stop that needs the decrement small
+        for ``patience`` iterations."""
         stochastic, patience = self._patience(code)
-        p = code.straggler_probs
-        damping = float(np.clip(1.0 - np.mean(p), 0.05, 1.0)) if stochastic else 1.0
+        damping = 0.5 if stochastic else 1.0
         return NewtonSettings(max_iter=max_iter, tol=tol, stochastic=stochastic,
                               damping=damping, patience=patience if stochastic else 1,
                               constant_curvature=loss.constant_curvature,

@@ -7,8 +7,8 @@ decoder treats them all alike.
 
 import numpy as np
 
-__all__ = ["pack", "unpack", "PlainDecoder", "ControlVariateDecoder", "make_decoder",
-           "expected_decode_weights"]
+__all__ = ["pack", "unpack", "PlainDecoder", "ControlVariateDecoder", "CurvatureTransport",
+           "make_decoder", "expected_decode_weights"]
 
 
 def pack(value, grad_coef, grad_intercept):
@@ -31,8 +31,9 @@ class PlainDecoder:
     def __init__(self, code):
         self.code = code
 
-    def combine(self, messages, alive):
-        """Decode ``messages`` (array of shape (n_workers, m); rows of the alive workers)."""
+    def combine(self, messages, alive, point=None):
+        """Decode ``messages`` (array of shape (n_workers, m); rows of the alive workers)
+        computed at ``point``, the iterate ``(coef, intercept)``."""
         weights = self.code.decode(alive)
         used = np.flatnonzero(weights)
         return weights[used] @ messages[used]
@@ -43,6 +44,9 @@ class PlainDecoder:
 
     def forget(self):
         """Drop what was stored of earlier messages (nothing, for this decoder)."""
+
+    def use_curvature(self, partition_hessians):
+        """Curvature the decoder could use (this one does not)."""
 
 
 class ControlVariateDecoder(PlainDecoder):
@@ -66,6 +70,7 @@ class ControlVariateDecoder(PlainDecoder):
         self.active = active
         self.memory = None
         self.expected_weights = expected_decode_weights(code, random_state)
+        self.transport = CurvatureTransport()
 
     def activate(self):
         """Use the control variate from now on (the memory is already filled)."""
@@ -75,17 +80,26 @@ class ControlVariateDecoder(PlainDecoder):
         """Drop the stored messages: the memory refills from the next answers."""
         self.memory = None
 
-    def combine(self, messages, alive):
+    def use_curvature(self, partition_hessians):
+        """Move stored messages to the current iterate with these Hessians (a dict:
+        partition -> :meth:`skgc.objective.Datafit.hessian_sums` blocks); see
+        :class:`CurvatureTransport`."""
+        self.transport.update(self.code, partition_hessians)
+
+    def combine(self, messages, alive, point=None):
         if self.memory is None:
             self.memory = np.zeros_like(messages)
+            self.transport.reset(len(messages))
         weights = self.code.decode(alive)
         used = np.flatnonzero(weights)
         if self.active:
-            estimate = self.expected_weights @ self.memory
-            estimate += weights[used] @ (messages[used] - self.memory[used])
+            memory = self.transport.moved(self.memory, point)
+            estimate = self.expected_weights @ memory
+            estimate += weights[used] @ (messages[used] - memory[used])
         else:
             estimate = weights[used] @ messages[used]
         self.memory[alive] = messages[alive]
+        self.transport.record(alive, point)
         return estimate
 
     def reset_code(self, code):
@@ -93,6 +107,92 @@ class ControlVariateDecoder(PlainDecoder):
         memory is kept (its bias vanishes as workers answer again)."""
         super().reset_code(code)
         self.expected_weights = expected_decode_weights(code, self.random_state)
+        self.transport.recode(code)
+
+
+class CurvatureTransport:
+    """Moves each worker's stored message to the current iterate along the curvature.
+
+    A stored message ``h_j`` was computed at the iterate ``w_j`` where worker ``j`` last
+    answered. With the partitions' Hessians ``H_k`` (which the master gathers for Newton
+    steps), the message at ``w`` is ``h_j + H_j (w - w_j)`` to first order, with the
+    coded Hessian ``H_j = sum_k C[j, k] H_k`` (and the value moves by
+    ``g_j^T (w - w_j) + (w - w_j)^T H_j (w - w_j) / 2``). For a quadratic loss this is
+    exact: the control variate then decodes the exact gradient whoever answers, once every
+    worker has answered once. Without Hessians (or before a worker's first answer) the
+    message stays as stored.
+    """
+
+    def __init__(self):
+        self.partition_hessians, self.worker_hessians = None, None
+        self.points = None
+
+    def reset(self, n_workers):
+        """Forget where the stored messages were computed."""
+        self.points = [None] * n_workers
+
+    @property
+    def complete(self):
+        """Whether every worker's message can be moved (all answered, Hessians known)."""
+        return (self.worker_hessians is not None and self.points is not None
+                and all(point is not None for point in self.points))
+
+    def update(self, code, partition_hessians):
+        """Take new partition Hessians (missing partitions count as zero)."""
+        self.partition_hessians = dict(partition_hessians)
+        self.recode(code)
+
+    def recode(self, code):
+        """Rebuild the coded Hessians for ``code``'s coefficients."""
+        if not self.partition_hessians:
+            self.worker_hessians = None
+            return
+        shape = next(iter(self.partition_hessians.values())).shape
+        stacked = np.zeros((code.n_partitions,) + shape)
+        for k, block in self.partition_hessians.items():
+            stacked[k] = block
+        self.worker_hessians = np.tensordot(code.coefficients, stacked, axes=1)
+
+    def record(self, alive, point):
+        """The answers of ``alive`` were computed at ``point`` (``(coef, intercept)``)."""
+        if point is None or self.points is None:
+            return
+        for j in np.flatnonzero(alive):
+            self.points[j] = (point[0].copy(), point[1].copy())
+
+    def moved(self, memory, point):
+        """``memory`` with every answered worker's message moved to ``point``."""
+        if self.worker_hessians is None or point is None:
+            return memory
+        coef, intercept = point
+        n_features, n_outputs = coef.shape
+        size = self.worker_hessians.shape[-1]
+        moved = memory.copy()
+        for j, stored in enumerate(self.points):
+            if stored is None:
+                continue
+            step = np.vstack([coef - stored[0], (intercept - stored[1])[None]])[:size]
+            if not step.any():
+                continue
+            hessians = self.worker_hessians[j]
+            curved = np.stack([hessians[c if len(hessians) > 1 else 0] @ step[:, c]
+                               for c in range(n_outputs)], axis=1)
+            gradient = _gradient_of(memory[j], n_features, n_outputs, size)
+            moved[j, :n_outputs] += (gradient * step).sum(axis=0) + 0.5 * (
+                curved * step).sum(axis=0)
+            moved[j, n_outputs:n_outputs + n_features * n_outputs] += curved[
+                :n_features].ravel()
+            if size > n_features:
+                moved[j, n_outputs + n_features * n_outputs:] += curved[n_features]
+        return moved
+
+
+def _gradient_of(message, n_features, n_outputs, size):
+    """The gradient part of a packed message as a ``(size, n_outputs)`` matrix."""
+    grad_coef = message[n_outputs:n_outputs + n_features * n_outputs].reshape(
+        n_features, n_outputs)
+    grad_intercept = message[n_outputs + n_features * n_outputs:]
+    return np.vstack([grad_coef, grad_intercept[None]])[:size]
 
 
 def expected_decode_weights(code, random_state=0, n_draws=4000):

@@ -63,7 +63,8 @@ class LiveBackend(Backend):
         for j in np.flatnonzero(alive):
             messages[j] = pack(*answers[j])
         fallback = code.falls_back(alive) or (code.waits_for_all and not alive.all())
-        return self._estimate(unpack(self.master.decode(messages, alive), coef.shape),
+        decoded = self.master.decode(messages, alive, (coef, intercept))
+        return self._estimate(unpack(decoded, coef.shape),
                               alive, duration, fallback)
 
     def hessian(self, coef, intercept, smoothing=None):

@@ -63,9 +63,23 @@ class Master:
         the loss); the control variate refills its memory from the next answers."""
         self.decoder.forget()
 
-    def decode(self, messages, alive):
-        """Decoded (packed) sums from the workers' packed messages."""
-        return self.decoder.combine(messages, alive)
+    def decode(self, messages, alive, point=None):
+        """Decoded (packed) sums from the workers' packed messages, computed at ``point``
+        (the iterate ``(coef, intercept)``)."""
+        return self.decoder.combine(messages, alive, point)
+
+    @property
+    def decodes_exactly_nearby(self):
+        """Whether the decoder's stored messages all follow the iterate along the curvature
+        (control variate with every worker heard and Hessians held): the decoded gradient
+        is then exact for a quadratic loss and exact to first order otherwise."""
+        transport = getattr(self.decoder, "transport", None)
+        return transport is not None and transport.complete
+
+    def use_curvature(self, partition_hessians):
+        """Hand the partitions' Hessians to the decoder (the control variate moves its
+        stored messages along them)."""
+        self.decoder.use_curvature(partition_hessians)
 
     @property
     def straggler_probs(self):
@@ -176,6 +190,12 @@ class CurvatureOracle:
         """Whether every partition's block has been delivered."""
         return len(self.blocks) == len(self.partition_rows)
 
+    @property
+    def settled(self):
+        """Whether the decoded gradients no longer carry straggling noise to first order
+        (every partition's curvature held, every worker's message followed along it)."""
+        return self.curvature_complete and self.backend.master.decodes_exactly_nearby
+
     def curvature(self, coef, intercept, smoothing=None):
         """``(hessian, estimate)``: the mean Hessian, shape ``(n_blocks, size, size)`` (None
         while no block has arrived), and the round's
@@ -183,6 +203,8 @@ class CurvatureOracle:
         self._switch(smoothing)
         estimate = self.backend.hessian(coef, intercept, smoothing)
         self.blocks.update(estimate.blocks)
+        if estimate.blocks:
+            self.backend.master.use_curvature(self.blocks)
         if not self.blocks:  # nobody answered yet
             return None, estimate
         delivered = list(self.blocks)

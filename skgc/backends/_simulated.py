@@ -40,7 +40,7 @@ class SimulatedBackend(Backend):
             sums = self._weighted_pass(datafit, code.partition_weights(alive), coef, intercept)
         else:
             messages = code.coefficients @ datafit.partition_sums(self.data, coef, intercept)
-            sums = unpack(self.master.decode(messages, alive), coef.shape)
+            sums = unpack(self.master.decode(messages, alive, (coef, intercept)), coef.shape)
         return self._estimate(sums, alive, duration, code.falls_back(alive))
 
     def hessian(self, coef, intercept, smoothing=None):

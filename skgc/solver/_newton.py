@@ -147,10 +147,10 @@ class _NewtonRun:
         self.levenberg = np.zeros(n_outputs)  # damping where Newton steps over-reached
         self.curvature_scale = 0.0  # the largest mean curvature seen: floors flat models
         self.stale = False  # a rejected damped step left an estimate to renew
+        self.small = 0  # consecutive small decrements
         self.history = _History()
         self.hessian = None
         self.step = 0.0
-        self.small = 0  # consecutive small decrements
         self.relative_gap = np.inf
         self.scale = None
         self.iteration = 0
@@ -190,7 +190,7 @@ class _NewtonRun:
         self.small = self.small + 1 if small else 0
         self._move(direction, decrease)
         self.history.append(objective, estimate, self.step)
-        if not small or self.small < self.settings.patience:
+        if not small or self.small < self._patience:
             return "go"
         if final:
             return "converged"
@@ -199,6 +199,15 @@ class _NewtonRun:
         self.hessian = None
         self.last = self._gradient(self.coef, self.intercept)
         return "go"
+
+    @property
+    def _patience(self):
+        """Consecutive small decrements that stop: ``patience`` while the decoded gradient
+        may still carry straggling noise, 2 once the oracle has settled (the decoded
+        gradient is then exact to first order)."""
+        if self.settings.stochastic and self.settled:
+            return min(2, self.settings.patience)
+        return self.settings.patience
 
     @property
     def objective(self):
@@ -211,7 +220,12 @@ class _NewtonRun:
         return values + np.array([self.penalty.value(column) for column in coef.T])
 
     def _gradient(self, coef, intercept):
-        return self.oracle.gradient(coef, intercept, self.smoothing)
+        estimate = self.oracle.gradient(coef, intercept, self.smoothing)
+        settled = self.oracle.settled
+        if settled != getattr(self, "settled", None):
+            self.small = 0  # small decrements count from estimates of one kind only
+        self.settled = settled
+        return estimate
 
     def _needs_curvature(self):
         if self.hessian is None:
@@ -302,20 +316,20 @@ class _NewtonRun:
         self._accept(accepted, steps, d_coef, d_intercept, trial)
 
     def _damped_step(self, d_coef, d_intercept, decrease):
-        """One step of length ``damping`` (at most the iterate's norm plus one). With a
-        smoothed loss, whose model can be flat and over-reach, an output whose estimated
-        objective rose by more than the decrease its model predicted stays put, with more
-        damping (the estimate is noisy, so only a clear rise counts)."""
+        """One step of length ``damping`` (1 once the oracle has ``settled``), at most the
+        iterate's norm plus one. An output whose estimated objective rose by more than the
+        decrease its model predicted stays put, with more damping (the estimate is noisy,
+        so only a clear rise counts)."""
         before = self._objectives(self.last, self.coef)
-        steps = np.full(len(before), self.settings.damping)
+        damping = 1.0 if self.oracle.settled else self.settings.damping
+        steps = np.full(len(before), damping)
         # stored messages are only good near where they were computed: no leaps
         length = np.sqrt((d_coef**2).sum(axis=0) + d_intercept**2) * steps
         reach = np.sqrt((self.coef**2).sum(axis=0) + self.intercept**2) + 1.0
         steps = steps * np.minimum(1.0, reach / np.maximum(length, 1e-300))
         trial, after = self._trial(steps, d_coef, d_intercept)
-        accepted = np.isfinite(after)
-        if self.smoothing is not None:  # flat smoothed models over-reach: check the step
-            accepted &= after <= before + steps * decrease
+        slack = 1e-12 * np.abs(before)  # rounding, once at the optimum
+        accepted = np.isfinite(after) & (after <= before + steps * decrease + slack)
         self._trust((~accepted).astype(int) * 2, accepted, before - after, steps * decrease)
         self._accept(accepted, steps, d_coef, d_intercept, trial)
         # the kept estimate may be a lucky draw that no step can beat: renew it
