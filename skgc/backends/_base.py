@@ -82,7 +82,8 @@ class Backend:
     def _next_times(self):
         """This iteration's response times (drawn in batches from the model)."""
         if not len(self._times):
-            self._times = self.stragglers.sample(self._rng, self._draws_per_batch)
+            batch = max(1, min(self._draws_per_batch, 2 ** 20 // self.stragglers.n_workers))
+            self._times = self.stragglers.sample(self._rng, batch)
         times, self._times = self._times[0], self._times[1:]
         return times
 
