@@ -132,10 +132,10 @@ class BaseCodedGradient(CallbackSupportMixin, BaseEstimator):
         if self.warm_start and hasattr(self, "coef_") and coef_init is None:
             coef_init, intercept_init = self.coef_, self.intercept_
         if coef_init is not None:
-            coef = self._coef_from_public(np.asarray(coef_init, dtype=np.float64), n_features,
+            coef = self._coef_from_public(_finite(coef_init, "coef_init"), n_features,
                                           n_outputs)
         if intercept_init is not None and self.fit_intercept:
-            intercept = np.asarray(intercept_init, dtype=np.float64).reshape(-1)
+            intercept = _finite(intercept_init, "intercept_init").reshape(-1)
             if intercept.shape != (n_outputs,):
                 raise ValueError(
                     f"intercept_init has shape {intercept.shape}; expected ({n_outputs},)."
@@ -269,3 +269,11 @@ class BaseCodedGradient(CallbackSupportMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _finite(values, name):
+    """``values`` as a float array, refused when it holds NaN or infinity."""
+    values = np.asarray(values, dtype=np.float64)
+    if not np.isfinite(values).all():
+        raise ValueError(f"{name} must be finite; it contains NaN or infinity.")
+    return values
