@@ -178,7 +178,8 @@ class DaskBackend(LiveBackend):
 
     def _replace_lost(self, lost=()):
         """Scatter again the partitions of workers that left the cluster (or of ``lost``
-        placements, whose data the cluster no longer holds)."""
+        placements, whose data the cluster no longer holds); a placement that fails is
+        tried again after the next iteration."""
         addresses = self._addresses()
         if not addresses:
             return
@@ -186,7 +187,10 @@ class DaskBackend(LiveBackend):
             if address not in addresses or j in lost:
                 if address not in addresses:
                     self._where[j] = addresses[j % len(addresses)]
-                self._placed[j] = self._place(j)
+                try:
+                    self._placed[j] = self._place(j)
+                except (KeyError, OSError, TimeoutError, CancelledError):
+                    continue  # that worker left too (KeyError: its address): next iteration
                 self.n_replaced += 1
 
     def _shutdown(self):
