@@ -304,3 +304,24 @@ def test_unreplaceable_loky_worker_raises_its_own_error_and_leaves_nothing(
             os.close(fd)
         resource.setrlimit(resource.RLIMIT_NOFILE, limits)
     assert held and not _worker_processes() and os.listdir(temp_folder) == []
+
+
+def test_killed_fork_server_surfaces_its_own_error_and_leaves_nothing(regression_data,
+                                                                       temp_folder):
+    from multiprocessing import forkserver
+
+    def kill_fork_server(iteration):
+        if iteration == 3:
+            os.kill(forkserver._forkserver._forkserver_pid, signal.SIGKILL)
+            os.kill(_worker_processes()[0].pid, signal.SIGKILL)
+
+    # the replacement starts the fork server again (retrying once while the dead one still
+    # looks alive); should that too fail, the fit fails with the launch's own error
+    try:
+        model = _fit("loky", regression_data, kill_fork_server)
+        assert model.n_iter_ == 12
+    except (OSError, EOFError) as exc:
+        assert "process object is closed" not in str(exc)
+    assert not _worker_processes() and os.listdir(temp_folder) == []
+    # the next fit starts a fork server again
+    assert _fit("loky", regression_data, lambda iteration: None, max_iter=2).n_iter_ == 2

@@ -120,6 +120,19 @@ class _WorkerProcess(ForkServerProcess):
             return _Popen(process_obj)
 
 
+def _start(process):
+    """Start a worker process; if the fork server has just died, start it again once.
+
+    A killed fork server may still look alive for an instant (the launch then meets a
+    closed socket); a moment later multiprocessing sees it dead and starts another.
+    """
+    try:
+        process.start()
+    except (ConnectionError, EOFError):
+        time.sleep(0.2)
+        process.start()
+
+
 def _stop_processes(processes, requests, folder):
     """Ask the workers to stop, make sure they have, and remove the mapped data.
 
@@ -234,7 +247,7 @@ class LokyBackend(LiveBackend):
                   self.supports[j], self.datafit),
         )
         try:
-            process.start()
+            _start(process)
         except BaseException:
             for conn in (requests_out, requests_in, results_in, results_out):
                 conn.close()
