@@ -15,8 +15,12 @@ __all__ = ["DaskBackend"]
 
 def _message(shard, coef, intercept, delay, weights):
     """A Dask task: sleep the injected delay unless cancelled, then compute ``f_j``."""
-    if delay > 0 and not _sleep_unless_cancelled(delay):
-        return None  # cancelled: the master has moved on
+    if delay > 0:
+        if not _sleep_unless_cancelled(delay):
+            return None  # cancelled: the master has moved on
+        from distributed import rejoin
+
+        rejoin()  # compute within the worker's threads, as an undelayed task does
     return shard.message(coef, intercept, weights)
 
 
@@ -48,9 +52,12 @@ class DaskBackend(LiveBackend):
     its partitions (with its coding coefficients) are scattered to that worker once; an
     iteration submits one task per logical worker pinned to its Dask worker, carrying only
     ``coef``, ``intercept`` and the injected delay, waits until the deadline, and cancels
-    the tasks still running (a cancelled task stops sleeping). A worker that left the
-    cluster is a straggler; its partitions are scattered again to a worker still there.
-    skgc must be importable on the Dask workers. See :class:`LiveBackend`.
+    the tasks still running (a cancelled task stops sleeping). A task sleeps its injected
+    delay outside the Dask worker's thread pool, so that logical workers sharing a thread
+    never wait for one another. A worker that left the cluster (or was killed) is a
+    straggler; its partitions are scattered again to a worker still there. A frozen worker
+    is a straggler too: fetching an answer it holds gives up at the deadline. skgc must
+    be importable on the Dask workers. See :class:`LiveBackend`.
 
     Pass it as the estimators' ``backend`` parameter: ``backend="dask"`` uses the current
     client (``distributed.get_client()``), ``backend=DaskBackend(client=client)`` a given
