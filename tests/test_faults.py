@@ -67,7 +67,8 @@ def test_hung_loky_worker_is_a_straggler_and_nothing_remains(regression_data, te
     assert stopped and model.n_iter_ == 12
     alive = model.history_["alive"]
     assert alive[:2].all()
-    assert (alive[3:] == [True, True, False, True]).all()  # the hung worker is never heard from again
+    # the hung worker is never heard from again
+    assert (alive[3:] == [True, True, False, True]).all()
     assert np.isfinite(model.coef_).all()
     assert np.diff(model.history_["time"], prepend=0.0).max() < DEADLINE + 0.1
     # the stopped process is killed at close (after a 2 s grace period)
