@@ -176,9 +176,10 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
             coef_init = self.coef_ if coef_init is None else coef_init
             intercept_init = self.intercept_ if intercept_init is None else intercept_init
         if coef_init is not None:
-            coef = self._coef_from_public(_dense(coef_init), n_features, n_outputs)
+            coef = self._coef_from_public(_finite(_dense(coef_init), "coef_init"),
+                                          n_features, n_outputs)
         if intercept_init is not None:
-            intercept = np.asarray(intercept_init, dtype=np.float64).reshape(-1)
+            intercept = _finite(intercept_init, "intercept_init").reshape(-1)
             if intercept.shape != (n_outputs,):
                 raise ValueError(
                     "Provided intercept_init does not match dataset. intercept_init has "
@@ -409,3 +410,11 @@ def _warn_fewer_samples_than_workers(n_workers, n_samples):
             "n_partitions to choose the partitions and silence this warning.",
             UserWarning,
         )
+
+
+def _finite(values, name):
+    """``values`` as a float array, refused when it holds NaN or infinity."""
+    values = np.asarray(values, dtype=np.float64)
+    if not np.isfinite(values).all():
+        raise ValueError(f"{name} must be finite; it contains NaN or infinity.")
+    return values

@@ -1,25 +1,64 @@
 """``skgc codes``: load, residual error, bias and decoding cost of every gradient code."""
 
+import argparse
+
 import numpy as np
 
 from .coding import CODE_NAMES, DECODINGS, compare_codes, format_reports
 from .stragglers import paper_model
 
 
+def positive_int(text):
+    """An argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text!r}")
+    return value
+
+
+def probability(text):
+    """An argparse type: a number in [0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = np.nan
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be a probability in [0, 1]; got {text!r}")
+    return value
+
+
 def add_arguments(parser):
-    parser.add_argument("--workers", type=int, default=10, help="number of workers N (10)")
-    parser.add_argument("--partitions", type=int, default=None,
+    parser.add_argument("--workers", type=positive_int, default=10,
+                        help="number of workers N (10)")
+    parser.add_argument("--partitions", type=positive_int, default=None,
                         help="number of partitions K (default N)")
-    parser.add_argument("--load", type=int, default=None,
+    parser.add_argument("--load", type=positive_int, default=None,
                         help="partitions per worker (default: each code's own)")
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--probs", type=float, nargs="+", default=None,
+    source.add_argument("--probs", type=probability, nargs="+", default=None,
                         help="straggling probabilities: one per worker, or one for all")
     source.add_argument("--paper-model", action="store_true",
                         help="p_j = exp(-mu_j (Z - 1)), mu_j ~ U(0.01, 2), Z = 1.1")
     parser.add_argument("--decoding", choices=DECODINGS, default=None,
                         help="decode every code this way (default: each code's own)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (0)")
+
+
+def check_arguments(args):
+    """Arguments that are each valid but not together; raises ValueError."""
+    n_partitions = args.partitions or args.workers
+    if args.load is not None and args.load > n_partitions:
+        raise ValueError(f"--load {args.load} is more than the {n_partitions} partitions")
+    if args.probs is not None:
+        if len(args.probs) not in (1, args.workers):
+            raise ValueError(f"--probs needs 1 or {args.workers} values, got "
+                             f"{len(args.probs)}")
+        if min(args.probs) == 1.0:
+            raise ValueError("--probs: every worker always straggles (all probabilities "
+                             "are 1); no gradient can ever be recovered")
 
 
 def _probs(args):
@@ -29,9 +68,6 @@ def _probs(args):
     probs = np.asarray(args.probs, dtype=float)
     if probs.size == 1:
         return np.full(args.workers, probs[0])
-    if probs.size != args.workers:
-        raise SystemExit(f"skgc codes: error: --probs needs 1 or {args.workers} values, "
-                         f"got {probs.size}")
     return probs
 
 

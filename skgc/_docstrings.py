@@ -131,8 +131,9 @@ FITTED_ATTRIBUTES = """
         when no worker answered), "n_alive" (workers that answered in time), "time"
         (cumulative seconds; virtual in simulation, wall-clock on real backends), "step",
         "fallback" (an exact code could not decode the workers that answered and fell back
-        to least squares) and "alive" (who answered: bit ``j`` is set when worker ``j``
-        did; ``history_["alive"] >> j & 1``).
+        to least squares) and "alive" (who answered: a boolean array of shape
+        (n_iter, n_workers), ``history_["alive"][t, j]`` True when worker ``j`` answered in
+        iteration ``t``).
     code_ : skgc.coding.GradientCode
         The code used.
     stragglers_ : skgc.stragglers.StragglerModel

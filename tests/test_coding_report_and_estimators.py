@@ -106,5 +106,7 @@ def test_codes_command(capsys):
     assert main(["codes", "--workers", "5", "--paper-model", "--seed", "1",
                  "--decoding", "lstsq"]) == 0
     assert "| optimal | lstsq |" in capsys.readouterr().out
-    with pytest.raises(SystemExit, match="--probs"):
+    with pytest.raises(SystemExit) as exit_info:
         main(["codes", "--workers", "4", "--probs", "0.1", "0.2"])
+    assert exit_info.value.code == 2
+    assert "--probs needs 1 or 4 values" in capsys.readouterr().err

@@ -1,6 +1,7 @@
 """What every execution backend provides to the master."""
 
 import numbers
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,11 +101,15 @@ class Backend:
             self.deadline = _resolve_deadline(self.stragglers, self.deadline)
         self.stragglers.resized(code.n_workers).rewind()
         self._times = np.empty((0, code.n_workers))
+        self.n_iterations = self.n_silent = 0
+        probs = code.straggler_probs
+        self._p_silent = 0.0 if probs is None else float(np.prod(probs))
 
     def _next_times(self):
         """This iteration's response times (drawn in batches from the model)."""
         if not len(self._times):
-            self._times = self.stragglers.sample(self._rng, self._draws_per_batch)
+            batch = max(1, min(self._draws_per_batch, 2 ** 20 // self.stragglers.n_workers))
+            self._times = self.stragglers.sample(self._rng, batch)
         times, self._times = self._times[0], self._times[1:]
         return times
 
@@ -125,6 +130,8 @@ class Backend:
                                     grad_intercept * scale, int(alive.sum()), duration,
                                     bool(fallback), alive, np.asarray(values) * scale)
         self.master.observe(alive)
+        self.n_iterations += 1
+        self.n_silent += not alive.any()
         return estimate
 
     def gradient(self, coef, intercept, smoothing=None):
@@ -143,8 +150,32 @@ class Backend:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, exc_type, *exc_info):
         self.close()
+        if exc_type is None:
+            self._report_silence()
+
+    def _report_silence(self):
+        """Raise if no worker answered in any iteration; warn if in more than the code's
+        probabilities explain (``prod_j p_j`` of the iterations, with a 3-sigma margin).
+
+        Such an iteration leaves the model unchanged: a deadline too short for the workers'
+        response times (or workers that are all down) must not pass for a fit.
+        """
+        silent, total = getattr(self, "n_silent", 0), getattr(self, "n_iterations", 0)
+        expected = getattr(self, "_p_silent", 0.0)
+        explained = total * expected + 3.0 * np.sqrt(total * expected * (1 - expected)) + 1
+        if not silent or (silent < total and silent <= explained):
+            return
+        message = (
+            f"no worker answered in {silent} of {total} iteration{'s' * (total != 1)}; the "
+            f"deadline ({self.deadline:.3g} s) is too short for the workers' response times, "
+            "or the workers are down. Those iterations left the model unchanged: give a "
+            "longer deadline (or deadline='auto') or check the workers."
+        )
+        if silent == total:
+            raise RuntimeError(message)
+        warnings.warn(message, UserWarning, stacklevel=3)
 
 
 def _check_deadline(deadline):
@@ -152,9 +183,10 @@ def _check_deadline(deadline):
     if deadline is None or (isinstance(deadline, str) and deadline == "auto"):
         return
     if isinstance(deadline, (str, bool)) or not isinstance(deadline, numbers.Real) \
-            or not deadline > 0:
+            or not 0 < deadline < np.inf:
         raise ValueError(
-            f'deadline must be a positive number of seconds, "auto" or None; got {deadline!r}.'
+            'deadline must be a positive, finite number of seconds, "auto" or None; got '
+            f"{deadline!r}."
         )
 
 

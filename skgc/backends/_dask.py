@@ -3,6 +3,7 @@
 import pickle
 import time
 import uuid
+from concurrent.futures import CancelledError
 
 import numpy as np
 
@@ -15,17 +16,33 @@ __all__ = ["DaskBackend"]
 def _message(shard, work, delay, weights):
     """A Dask task: sleep the injected delay unless cancelled, then answer ``work``."""
     if delay > 0:
-        from distributed import get_worker
-        from distributed.worker import thread_state
+        if not _sleep_unless_cancelled(delay):
+            return None  # cancelled: the master has moved on
+        from distributed import rejoin
 
-        worker, key = get_worker(), thread_state.key
-        end = time.monotonic() + delay
-        while time.monotonic() < end:
-            task = worker.state.tasks.get(key)
-            if task is None or task.state != "executing":
-                return None  # cancelled: the master has moved on
-            time.sleep(min(0.005, max(end - time.monotonic(), 0.0)))
+        rejoin()  # compute within the worker's threads, as an undelayed task does
     return shard.answer(Work(*work), weights)
+
+
+def _sleep_unless_cancelled(delay):
+    """Sleep ``delay`` seconds outside the Dask worker's thread pool; False if cancelled.
+
+    The task secedes from the pool first, so that a sleeping logical worker never blocks
+    the logical workers placed on the same Dask worker thread: each one's injected delay
+    is its own, as the code's independent straggling probabilities assume.
+    """
+    from distributed import get_worker, secede
+    from distributed.worker import thread_state
+
+    worker, key = get_worker(), thread_state.key
+    secede()
+    end = time.monotonic() + delay
+    while time.monotonic() < end:
+        task = worker.state.tasks.get(key)
+        if task is None or task.state not in ("executing", "long-running"):
+            return False
+        time.sleep(min(0.005, max(end - time.monotonic(), 0.0)))
+    return True
 
 
 class DaskBackend(LiveBackend):
@@ -35,9 +52,12 @@ class DaskBackend(LiveBackend):
     its partitions (with its coding coefficients) are scattered to that worker once; an
     iteration submits one task per logical worker pinned to its Dask worker, carrying only
     ``coef``, ``intercept`` and the injected delay, waits until the deadline, and cancels
-    the tasks still running (a cancelled task stops sleeping). A worker that left the
-    cluster is a straggler; its partitions are scattered again to a worker still there.
-    skgc must be importable on the Dask workers. See :class:`LiveBackend`.
+    the tasks still running (a cancelled task stops sleeping). A task sleeps its injected
+    delay outside the Dask worker's thread pool, so that logical workers sharing a thread
+    never wait for one another. A worker that left the cluster (or was killed) is a
+    straggler; its partitions are scattered again to a worker still there. A frozen worker
+    is a straggler too: fetching an answer it holds gives up at the deadline. skgc must
+    be importable on the Dask workers. See :class:`LiveBackend`.
 
     Pass it as the estimators' ``backend`` parameter: ``backend="dask"`` uses the current
     client (``distributed.get_client()``), ``backend=DaskBackend(client=client)`` a given
@@ -117,20 +137,39 @@ class DaskBackend(LiveBackend):
         }
 
     def _collect(self, tag, timeout):
+        """Answers finished before ``timeout``; a lost or unreachable worker's are None.
+
+        A task of a worker that left the cluster is cancelled (a straggler); a finished
+        answer is fetched within the same ``timeout``, so that a frozen worker holding it
+        costs at most the deadline.
+        """
         from distributed import wait
 
+        limit = time.monotonic() + timeout
         try:
             done, _ = wait(list(self._futures), timeout=timeout, return_when="FIRST_COMPLETED")
         except TimeoutError:
             return []
+        except CancelledError:  # a worker left: its tasks were cancelled
+            done = [future for future in self._futures if future.done()]
         events = []
         for future in done:
             j = self._futures.pop(future)
-            message = future.result() if future.status == "finished" else None
+            message = self._fetch(future, limit - time.monotonic())
             if message is not None:
                 self.bytes_received += len(pickle.dumps(message))
             events.append((j, message))
         return events
+
+    @staticmethod
+    def _fetch(future, timeout):
+        """The answer of a finished task, or None if it failed or does not arrive in time."""
+        if future.status != "finished":
+            return None
+        try:
+            return future.result(timeout=max(timeout, 0.0))
+        except Exception:  # noqa: BLE001 - lost, frozen or unreachable: a straggler
+            return None
 
     def _settle(self, tag, alive):
         late = list(self._futures)
@@ -138,20 +177,27 @@ class DaskBackend(LiveBackend):
             self._client.cancel(late)
         self._futures = {}
         self._misses = np.where(alive, 0, self._misses + 1)
+        lost = [j for j, placed in enumerate(self._placed) if placed.status != "finished"]
         now = time.monotonic()
-        if (self._misses >= 2).any() and now - self._checked > self._recheck_seconds:
+        if lost or ((self._misses >= 2).any() and now - self._checked > self._recheck_seconds):
             self._checked = now
-            self._replace_lost()
+            self._replace_lost(lost)
 
-    def _replace_lost(self):
-        """Scatter again the partitions of workers that left the cluster."""
+    def _replace_lost(self, lost=()):
+        """Scatter again the partitions of workers that left the cluster (or of ``lost``
+        placements, whose data the cluster no longer holds); a placement that fails is
+        tried again after the next iteration."""
         addresses = self._addresses()
         if not addresses:
             return
         for j, address in enumerate(self._where):
-            if address not in addresses:
-                self._where[j] = addresses[j % len(addresses)]
-                self._placed[j] = self._place(j)
+            if address not in addresses or j in lost:
+                if address not in addresses:
+                    self._where[j] = addresses[j % len(addresses)]
+                try:
+                    self._placed[j] = self._place(j)
+                except (KeyError, OSError, TimeoutError, CancelledError):
+                    continue  # that worker left too (KeyError: its address): next iteration
                 self.n_replaced += 1
 
     def _shutdown(self):

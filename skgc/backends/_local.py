@@ -120,26 +120,63 @@ class _WorkerProcess(ForkServerProcess):
             return _Popen(process_obj)
 
 
+def _start(process):
+    """Start a worker process; if the fork server has just died, start it again once.
+
+    A killed fork server may still look alive for an instant (the launch then meets a
+    closed socket); a moment later multiprocessing sees it dead and starts another.
+    """
+    try:
+        process.start()
+    except (ConnectionError, EOFError):
+        time.sleep(0.2)
+        process.start()
+
+
 def _stop_processes(processes, requests, folder):
-    """Ask the workers to stop, make sure they have, and remove the mapped data."""
+    """Ask the workers to stop, make sure they have, and remove the mapped data.
+
+    Never raises: it runs while another error may be propagating, and the data must go
+    whatever state the workers are in.
+    """
     processes = [p for p in processes if p is not None]
     requests = [conn for conn in requests if conn is not None]
-    for conn in requests:
-        try:
-            conn.send_bytes(pickle.dumps(None))
-        except OSError:
-            pass
-    for process in processes:
+    try:
+        for conn in requests:
+            try:
+                conn.send_bytes(pickle.dumps(None))
+            except (OSError, ValueError):
+                pass
+        for process in processes:
+            _stop(process)
+        for conn in requests:
+            conn.close()
+    finally:
+        if folder is not None:
+            _remove_folder(folder)
+
+
+def _stop(process):
+    """Join (or kill) one worker process and release it."""
+    try:
         process.join(timeout=2.0)
         if process.is_alive():
             process.kill()
             process.join(timeout=2.0)
-    for process in processes:
         process.close()
-    for conn in requests:
-        conn.close()
-    if folder is not None:
-        shutil.rmtree(folder, ignore_errors=True)
+    except (OSError, ValueError):  # already closed, or could not be waited for
+        pass
+
+
+def _remove_folder(folder):
+    """Delete the fit's data folder, even when no file descriptor is left to walk it."""
+    shutil.rmtree(folder, ignore_errors=True)
+    if os.path.isdir(folder):  # rmtree needs descriptors; the file's name is known
+        try:
+            os.unlink(os.path.join(folder, "data.pkl"))
+        except FileNotFoundError:
+            pass
+        os.rmdir(folder)
 
 
 class LokyBackend(LiveBackend):
@@ -194,17 +231,30 @@ class LokyBackend(LiveBackend):
                     raise RuntimeError(f"worker process {j} died while starting.")
 
     def _spawn(self, j):
+        """Start worker ``j``; if it cannot start (no descriptor, no fork server), its
+        pipes are closed and the error propagates."""
         ctx = self._context
         requests_out, requests_in = ctx.Pipe(duplex=False)[::-1]
-        results_in, results_out = ctx.Pipe(duplex=False)
+        try:
+            results_in, results_out = ctx.Pipe(duplex=False)
+        except BaseException:
+            requests_out.close()
+            requests_in.close()
+            raise
         process = _WorkerProcess(
             target=process_main, name=f"skgc-worker-{j}", daemon=True,
             args=(requests_in, results_out, self._path, self.data.bounds,
                   self.supports[j], self.datafit),
         )
-        process.start()
-        requests_in.close()
-        results_out.close()
+        try:
+            _start(process)
+        except BaseException:
+            for conn in (requests_out, requests_in, results_in, results_out):
+                conn.close()
+            raise
+        finally:
+            requests_in.close()
+            results_out.close()
         self._processes[j], self._requests[j], self._results[j] = \
             process, requests_out, results_in
 
@@ -267,6 +317,7 @@ class LokyBackend(LiveBackend):
         process.close()
         self._requests[j].close()
         self._results[j].close()
+        self._processes[j] = self._requests[j] = self._results[j] = None
         self._spawn(j)
         self.n_replaced += 1
         if self._last is not None:

@@ -2,6 +2,7 @@
 
 import argparse
 import importlib
+import os
 import sys
 import time
 from datetime import datetime, timezone
@@ -44,6 +45,19 @@ def add_arguments(parser):
     parser.add_argument("--seeds", "--seed", type=_seeds, default=DEFAULT_SEEDS,
                         metavar="S[,S]", help="seeds of the repeated runs (0,1,2,3,4)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def check_arguments(args):
+    """``--out`` must be a directory this process can create or write in."""
+    if args.out is None:
+        return
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"--out {args.out}: cannot create the directory "
+                         f"({exc.strerror or exc})") from None
+    if not os.access(args.out, os.W_OK):
+        raise ValueError(f"--out {args.out}: the directory is not writable")
 
 
 def run(args):

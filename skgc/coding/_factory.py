@@ -100,6 +100,7 @@ def make_code(
             f"allocation and target_error apply to code='optimal' only, not {name!r}."
         )
     K = n_workers if n_partitions is None else n_partitions
+    _check_code_size(n_workers, K)
     p = _default_probs(straggler_probs, n_workers)
     if name == "optimal":
         code = OptimalCode(p, K, load, random_state=random_state,
@@ -112,6 +113,22 @@ def make_code(
     else:
         code = build_code(name, n_workers, K, load, p, random_state)
     return with_decoding(code, decoding)
+
+
+#: Largest ``n_workers * n_partitions``: the codes hold dense (N, K) matrices.
+MAX_CODE_ENTRIES = 2 ** 24
+
+
+def _check_code_size(n_workers, n_partitions):
+    """Refuse codes whose dense (n_workers, n_partitions) matrices would be absurd."""
+    entries = n_workers * n_partitions
+    if entries > MAX_CODE_ENTRIES:
+        raise ValueError(
+            f"n_workers={n_workers} with n_partitions={n_partitions} needs a code of "
+            f"{entries:.3g} entries, more than skgc supports ({MAX_CODE_ENTRIES:.3g}: the "
+            "code's allocation and coefficients are dense n_workers x n_partitions "
+            "matrices). Use fewer workers or partitions."
+        )
 
 
 def _check_code_shape(code, n_workers, n_partitions):

@@ -60,7 +60,12 @@ class SolverResult:
 
 
 class _History:
-    """Per-iteration records, returned as a dict of 1-D arrays."""
+    """Per-iteration records, returned as a dict of arrays.
+
+    Every entry is 1-D, one value per iteration, except "alive": a boolean array of shape
+    (n_iterations, n_workers), row ``t`` telling who answered in iteration ``t`` (shape
+    (n_iterations, 0) when the oracle did not say).
+    """
 
     def __init__(self):
         self.rows = {"objective": [], "n_alive": [], "time": [], "step": [], "fallback": [],
@@ -69,19 +74,20 @@ class _History:
 
     def append(self, objective, estimate, step):
         self.clock += estimate.duration
-        alive = -1 if estimate.alive is None else _bitmask(estimate.alive)
+        alive = None if estimate.alive is None else np.array(estimate.alive, dtype=bool)
         values = (objective, estimate.n_alive, self.clock, step, estimate.fallback, alive)
         for key, value in zip(self.rows, values):
             self.rows[key].append(value)
 
     def as_arrays(self):
-        return {key: np.asarray(values) for key, values in self.rows.items()}
-
-
-def _bitmask(alive):
-    """Bit ``j`` set when worker ``j`` answered (beyond 63 workers the history's array holds
-    Python ints, dtype object)."""
-    return sum(1 << int(j) for j in np.flatnonzero(alive))
+        arrays = {key: np.asarray(values) for key, values in self.rows.items()
+                  if key != "alive"}
+        alive = self.rows["alive"]
+        if not alive or any(row is None for row in alive):
+            arrays["alive"] = np.zeros((len(alive), 0), dtype=bool)
+        else:
+            arrays["alive"] = np.array(alive, dtype=bool)
+        return arrays
 
 
 def coded_gradient_descent(oracle, coef, intercept, penalty, schedule, *, max_iter, tol,

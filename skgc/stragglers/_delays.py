@@ -35,16 +35,26 @@ class DelayModel(StragglerModel):
         raise NotImplementedError
 
     def default_deadline(self):
-        typical = float(np.median(self.quantile(self.deadline_quantile)))
-        return self.deadline_factor * typical + self.deadline_slack
+        """Finite: workers that never answer (``inf``) are stragglers, not the typical
+        worker; a model in which nobody ever answers has no default deadline."""
+        quantiles = self.quantile(self.deadline_quantile)
+        finite = quantiles[np.isfinite(quantiles)]
+        if not finite.size:
+            raise ValueError(
+                f"{self!r}: no worker ever answers (every worker's "
+                f"{self.deadline_quantile:g}-quantile delay is inf), so there is no "
+                "automatic deadline and no fit can learn anything. Give finite delays."
+            )
+        return self.deadline_factor * float(np.median(finite)) + self.deadline_slack
 
     def straggler_probs(self, deadline=None):
         deadline = self.default_deadline() if deadline is None else float(deadline)
         return np.clip(self.survival(deadline), 0.0, 1.0)
 
 
-def _per_worker(value, n_workers, name, low=0.0, strict=False):
-    """Broadcast a scalar or per-worker array to shape (n_workers,) and check its range."""
+def _per_worker(value, n_workers, name, low=0.0, strict=False, allow_inf=False):
+    """Broadcast a scalar or per-worker array to shape (n_workers,) and check its range
+    (finite unless ``allow_inf``)."""
     value = np.asarray(value, dtype=float)
     if value.ndim > 1:
         raise ValueError(f"{name} must be a scalar or a 1-D array; got shape {value.shape}.")
@@ -62,6 +72,8 @@ def _per_worker(value, n_workers, name, low=0.0, strict=False):
     if np.isnan(value).any() or bad.any():
         relation = ">" if strict else ">="
         raise ValueError(f"{name} must be {relation} {low}; got {value!r}.")
+    if not allow_inf and np.isinf(value).any():
+        raise ValueError(f"{name} must be finite; got {value!r}.")
     return value
 
 
@@ -86,7 +98,7 @@ class FixedDelays(DelayModel):
 
     def __init__(self, seconds_per_worker):
         self.seconds = _per_worker(np.atleast_1d(seconds_per_worker), None,
-                                   "seconds_per_worker")
+                                   "seconds_per_worker", allow_inf=True)
 
     @property
     def n_workers(self):

@@ -9,26 +9,65 @@ __all__ = ["AliveTrace", "alive_matrix", "replay_from_history"]
 
 
 def alive_matrix(history, n_workers):
-    """Decode ``history["alive"]`` (one bitmask per iteration) to a boolean matrix.
+    """The boolean record of who answered, checked, from a fit's history.
 
     Parameters
     ----------
     history : dict or array-like
-        A fitted estimator's ``history_`` (or its ``"alive"`` entry): bit ``j`` of entry
-        ``t`` is set when worker ``j`` answered in iteration ``t``.
+        A fitted estimator's ``history_`` (or its ``"alive"`` entry): a boolean (or 0/1)
+        array of shape (n_iterations, n_workers), ``alive[t, j]`` True when worker ``j``
+        answered in iteration ``t``. The older record, one integer bitmask per iteration
+        (bit ``j`` for worker ``j``), is accepted too.
     n_workers : int
 
     Returns
     -------
     alive : ndarray of bool of shape (n_iterations, n_workers)
     """
-    masks = history["alive"] if isinstance(history, dict) else history
-    masks = np.asarray(masks).ravel()
+    record = history["alive"] if isinstance(history, dict) else history
+    record = np.asarray(record)
     if not isinstance(n_workers, (int, np.integer)) or isinstance(n_workers, bool) \
             or n_workers < 1:
         raise ValueError(f"n_workers must be a positive integer; got {n_workers!r}.")
-    if masks.size == 0:
+    if record.size == 0 and not (record.ndim == 2 and len(record)):
         raise ValueError("history has no iterations to replay (history['alive'] is empty).")
+    if record.ndim == 2:
+        return _checked_matrix(record, n_workers)
+    return _decoded_bitmasks(record.ravel(), n_workers)
+
+
+def _checked_matrix(record, n_workers):
+    """A 2-D record: booleans, or integers 0/1, one column per worker."""
+    if record.shape[1] == 0:
+        raise ValueError(
+            "history['alive'] has no column: this fit's backend did not record who answered, "
+            "so it cannot be replayed."
+        )
+    if record.shape[1] != n_workers:
+        raise ValueError(
+            f"history['alive'] records {record.shape[1]} workers but n_workers={n_workers}; "
+            "give the n_workers of the recorded fit."
+        )
+    if record.dtype != bool and not np.isin(record, (0, 1)).all():
+        raise ValueError(
+            "history['alive'] must hold booleans (or 0 and 1); got values such as "
+            f"{record[~np.isin(record, (0, 1))].ravel()[0]!r}."
+        )
+    return record.astype(bool)
+
+
+def _decoded_bitmasks(masks, n_workers):
+    """The older record: one non-negative integer bitmask per iteration."""
+    if masks.dtype == object:
+        integral = all(isinstance(m, (int, np.integer)) and not isinstance(m, bool)
+                       for m in masks)
+    else:
+        integral = np.issubdtype(masks.dtype, np.integer)
+    if not integral:
+        raise ValueError(
+            "history['alive'] must be a boolean (n_iterations, n_workers) array (or integer "
+            f"bitmasks); got {masks.dtype} values such as {masks[0]!r}."
+        )
     masks = [int(m) for m in masks]
     if min(masks) < 0:
         raise ValueError(
@@ -111,7 +150,7 @@ def replay_from_history(history, n_workers, straggler_probs=None):
     --------
     >>> import numpy as np
     >>> from skgc.stragglers import replay_from_history
-    >>> model = replay_from_history({"alive": np.array([0b011, 0b111])}, 3)
+    >>> model = replay_from_history({"alive": np.array([[1, 1, 0], [1, 1, 1]], bool)}, 3)
     >>> model.alive.astype(int)
     array([[1, 1, 0],
            [1, 1, 1]])

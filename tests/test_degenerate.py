@@ -1,0 +1,118 @@
+"""Degenerate runs: workers that never answer, nobody answering, absurd sizes."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from skgc import CodedGradientRegressor
+from skgc.stragglers import FixedDelays, TraceDelays, replay_from_history
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def small_data():
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    return X, X @ np.array([1.0, -2.0, 0.5])
+
+
+def _skgc_threads():
+    return [t for t in threading.enumerate() if t.name.startswith("skgc-worker")]
+
+
+# -- workers that never answer (inf delays) -----------------------------------------------
+
+
+@pytest.mark.parametrize("model", [FixedDelays([0.01, 0.01, np.inf, np.inf]),
+                                   TraceDelays([[0.01] * 3] * 2 + [[np.inf] * 3] * 2)])
+def test_never_answering_workers_are_stragglers_under_a_finite_default_deadline(
+        model, small_data):
+    X, y = small_data
+    # half the workers never answer: the median delay is inf, the default deadline is not
+    est = CodedGradientRegressor(n_workers=4, n_partitions=2, load=2, stragglers=model,
+                                 max_iter=5, tol=None, random_state=0).fit(X, y)
+    assert est.deadline_ == pytest.approx(1.25 * 0.01 + 0.005)
+    alive = est.history_["alive"]
+    assert alive[:, :2].all() and not alive[:, 2:].any()
+    np.testing.assert_array_equal(est.code_.straggler_probs, [0.0, 0.0, 1.0, 1.0])
+
+
+@pytest.mark.parametrize("backend", ["simulated", "threading", "loky"])
+def test_nobody_ever_answering_is_refused_with_a_clear_message(backend, small_data):
+    X, y = small_data
+    for model in (FixedDelays([np.inf] * 4), TraceDelays(np.full((4, 5), np.inf))):
+        est = CodedGradientRegressor(n_workers=4, stragglers=model, backend=backend,
+                                     max_iter=3)
+        with pytest.raises(ValueError, match="no worker ever answers"):
+            est.fit(X, y)
+        assert not hasattr(est, "coef_")
+
+
+# -- nobody answered in time ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["threading", "loky"])
+def test_no_answer_in_any_iteration_is_an_error_naming_the_counts(backend, small_data):
+    X, y = small_data
+    est = CodedGradientRegressor(n_workers=4, stragglers=0.9999, deadline=1e-9,
+                                 backend=backend, max_iter=3, random_state=0)
+    with pytest.raises(RuntimeError, match=r"no worker answered in 3 of 3 iterations; the "
+                                           r"deadline \(1e-09 s\) is too short"):
+        est.fit(X, y)
+    assert not hasattr(est, "coef_") and not _skgc_threads()
+
+
+def test_iterations_without_answers_beyond_the_codes_odds_are_reported(small_data):
+    X, y = small_data
+    trace = np.zeros((4, 10))
+    trace[:, :3] = np.inf  # nobody answers in the first 3 of every 10 iterations
+    est = CodedGradientRegressor(n_workers=4, stragglers=TraceDelays(trace), deadline=1.0,
+                                 max_iter=10, tol=None, random_state=0)
+    with pytest.warns(UserWarning, match="no worker answered in 3 of 10 iterations"):
+        est.fit(X, y)
+    assert np.isnan(est.history_["objective"][:3]).all()
+    assert est.history_["alive"][3:].all()
+
+
+def test_rare_silent_iterations_that_the_code_expects_are_not_reported(small_data):
+    import warnings
+
+    X, y = small_data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        est = CodedGradientRegressor(n_workers=2, stragglers=0.5, max_iter=40, tol=None,
+                                     random_state=0).fit(X, y)
+    assert 0 < (~est.history_["alive"].any(axis=1)).sum() < 20
+
+
+# -- sizes ------------------------------------------------------------------------------------
+
+
+def test_history_of_who_answered_is_linear_in_the_workers(small_data):
+    X, y = small_data
+    # one boolean row per iteration (an integer bitmask per iteration cost O(n_workers^2))
+    est = CodedGradientRegressor(n_workers=100_000, max_iter=3, tol=None,
+                                 random_state=0).fit(X, y)
+    alive = est.history_["alive"]
+    assert alive.shape == (3, 100_000) and alive.dtype == bool and alive.all()
+    replay = replay_from_history(est.history_, 100_000)
+    assert replay.alive.shape == (3, 100_000)
+
+
+def test_absurd_numbers_of_workers_are_refused(small_data):
+    X, y = small_data
+    with pytest.raises(ValueError, match=r"n_workers=1000000 with n_partitions=40.*fewer"):
+        CodedGradientRegressor(n_workers=10 ** 6, max_iter=5).fit(X, y)
+
+
+def test_replay_accepts_booleans_and_zeros_and_ones_only():
+    record = np.array([[True, False, True], [True, True, True]])
+    np.testing.assert_array_equal(replay_from_history({"alive": record}, 3).alive, record)
+    np.testing.assert_array_equal(replay_from_history(record.astype(int), 3).alive, record)
+    with pytest.raises(ValueError, match="booleans"):
+        replay_from_history({"alive": np.where(record, 1.5, 0.0)}, 3)
+    with pytest.raises(ValueError, match="records 3 workers but n_workers=4"):
+        replay_from_history({"alive": record}, 4)
+    with pytest.raises(ValueError, match="did not record"):
+        replay_from_history({"alive": np.zeros((2, 0), bool)}, 3)
