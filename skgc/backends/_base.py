@@ -156,10 +156,12 @@ class Backend:
             self._report_silence()
 
     def _report_silence(self):
-        """Raise if no worker answered in any iteration; warn if in more than the code's
-        probabilities explain (``prod_j p_j`` of the iterations, with a 3-sigma margin).
+        """Raise if no worker answered in any gradient round; warn if in more than the
+        code's probabilities explain (``prod_j p_j`` of the rounds, with a 3-sigma margin).
+        Gradient descent has one round per iteration; Newton and L-BFGS iterations may
+        have more (line search).
 
-        Such an iteration leaves the model unchanged: a deadline too short for the workers'
+        Such a round leaves the model unchanged: a deadline too short for the workers'
         response times (or workers that are all down) must not pass for a fit.
         """
         silent, total = getattr(self, "n_silent", 0), getattr(self, "n_iterations", 0)
@@ -168,10 +170,10 @@ class Backend:
         if not silent or (silent < total and silent <= explained):
             return
         message = (
-            f"no worker answered in {silent} of {total} iteration{'s' * (total != 1)}; the "
-            f"deadline ({self.deadline:.3g} s) is too short for the workers' response times, "
-            "or the workers are down. Those iterations left the model unchanged: give a "
-            "longer deadline (or deadline='auto') or check the workers."
+            f"no worker answered in {silent} of {total} gradient round"
+            f"{'s' * (total != 1)}; the deadline ({self.deadline:.3g} s) is too short for the "
+            "workers' response times, or the workers are down. Those rounds left the model "
+            "unchanged: give a longer deadline (or deadline='auto') or check the workers."
         )
         if silent == total:
             raise RuntimeError(message)
