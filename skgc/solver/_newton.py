@@ -175,7 +175,8 @@ class _NewtonRun:
         _check_finite(objective, self.iteration)
         if self.scale is None:
             self.scale = max(abs(objective), 1e-300)
-        if estimate.n_alive == 0 or self.hessian is None:  # nobody answered: ask again
+        if self.hessian is None or (estimate.n_alive == 0 and not self.settled):
+            # nothing to step on (an estimate that follows the iterate needs no answers)
             self.last = self._gradient(self.coef, self.intercept)
             self.history.append(np.nan, estimate, 0.0)
             return "go"
@@ -188,12 +189,17 @@ class _NewtonRun:
             small = self._small(exact, objective, final)
         self.relative_gap = exact / max(abs(objective), 1e-8 * self.scale)
         self.small = self.small + 1 if small else 0
-        self._move(direction, decrease)
+        done = final and small and self.small >= self._patience
+        if done:  # within tol already: the last Newton step needs no trial round
+            self.coef, self.intercept = self.coef + direction[0], self.intercept + direction[1]
+            self.step = 1.0
+        else:
+            self._move(direction, decrease)
         self.history.append(objective, estimate, self.step)
+        if done:
+            return "converged"
         if not small or self.small < self._patience:
             return "go"
-        if final:
-            return "converged"
         self.smoothing /= 10.0
         self.small = 0
         self.hessian = None
