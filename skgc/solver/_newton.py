@@ -12,12 +12,15 @@ Newton decrement; for a quadratic objective it equals the gap ``f(w) - f*``, so 
 when it is below ``tol`` times the objective stops at a known distance from the optimum.
 Decoding noise only makes it larger on average: a stop on it is never early.
 
-Without stragglers the step is chosen by backtracking on the exact objective (Armijo);
-with stragglers the objective is an estimate, so the step is a fixed damping (about the
-workers' mean answer rate) and the gradient is decoded with the control variate, whose
-variance vanishes at the optimum. Non-smooth losses (hinge, perceptron,
-epsilon-insensitive) are smoothed by a width ``mu`` that shrinks by 10 each time the
-smoothed problem is solved, down to ``tol`` times the objective.
+Without stragglers the step is chosen by backtracking on the exact objective (Armijo), for
+each output on its own, with Levenberg-Marquardt damping where the model over-reaches. With
+stragglers the objective is an estimate: the step is a fixed fraction (``damping``) until
+the oracle has *settled* (its decoded gradient follows the iterate to first order: every
+worker heard from, every partition's curvature held), whole after, and a step that raises
+the estimated objective by more than the model's predicted decrease is taken back.
+Non-smooth losses (hinge, perceptron, epsilon-insensitive) are smoothed by a width ``mu``
+that shrinks by 10 each time the smoothed problem is solved, down to ``tol`` times the
+objective.
 """
 
 import warnings
@@ -52,9 +55,10 @@ class NewtonSettings:
         Who answers is random: damped steps instead of a line search, and the stop needs
         ``patience`` consecutive small decrements.
     damping : float
-        The step length when ``stochastic``.
+        The step length when ``stochastic``, until the oracle has settled (1 after).
     patience : int
-        Consecutive small decrements that stop a stochastic run.
+        Consecutive small decrements that stop a stochastic run before the oracle has
+        settled (2 after).
     constant_curvature : bool
         The Hessian does not depend on the iterate (squared loss): it is gathered once
         (until every partition has been delivered).
@@ -81,11 +85,15 @@ def newton_solver(oracle, coef, intercept, penalty, settings, *, validation_scor
     ----------
     oracle : object
         ``oracle.gradient(coef, intercept, smoothing)`` returns a
-        :class:`~skgc.solver.GradientEstimate` of the mean data term;
-        ``oracle.curvature(coef, intercept, smoothing)`` returns ``(hessian, estimate)``
-        with ``hessian`` of shape ``(n_blocks, size, size)``: the mean data term's Hessian
-        with respect to ``[coef[:, c], intercept[c]]`` (``size = n_features + 1``, or
-        ``n_features`` without an intercept), one block per output or one shared block.
+        :class:`~skgc.solver.GradientEstimate` of the mean data term (with ``values`` per
+        output); ``oracle.curvature(coef, intercept, smoothing)`` returns ``(hessian,
+        estimate)`` with ``hessian`` of shape ``(n_blocks, size, size)`` (or None while
+        nothing arrived): the mean data term's Hessian with respect to
+        ``[coef[:, c], intercept[c]]`` (``size = n_features + 1``, or ``n_features`` without
+        an intercept), one block per output or one shared block. ``oracle.settled`` and
+        ``oracle.curvature_complete`` say whether the decoded gradient follows the iterate
+        and whether every partition's curvature is held
+        (:class:`skgc.backends.CurvatureOracle` provides all of this).
     coef : ndarray of shape (n_features, n_outputs)
     intercept : ndarray of shape (n_outputs,)
     penalty : skgc.objective.Penalty
