@@ -218,7 +218,8 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
             on_iteration = callbacks and callbacks.on_iteration
             if solver == "newton":
                 result = newton_solver(
-                    CurvatureOracle(backend, data, gradient), coef, intercept, penalty,
+                    CurvatureOracle(backend, data, gradient, self._holds_objective(loss, code)),
+                    coef, intercept, penalty,
                     self._newton_settings(loss, code, max_iter, tol),
                     validation_score=validation, n_iter_no_change=self.n_iter_no_change,
                     verbose=self.verbose, callback=on_iteration)
@@ -255,6 +256,12 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
         if n_features < self.max_newton_features:
             return "newton"
         return "gd" if self._patience(code)[0] else "lbfgs"
+
+    def _holds_objective(self, loss, code):
+        """Whether the master answers gradients from the partitions' exact quadratic models
+        once every partition has been delivered (squared loss under stragglers: no more
+        rounds, so no more waiting; without stragglers every round is exact anyway)."""
+        return loss.constant_curvature and self._patience(code)[0]
 
     def _newton_settings(self, loss, code, max_iter, tol):
         """Line search without stragglers; with them, half steps until every worker has

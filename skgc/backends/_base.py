@@ -22,12 +22,16 @@ class CurvatureEstimate:
         Partition index -> its Hessian sums, shape ``(n_blocks, size, size)``
         (:meth:`skgc.objective.Datafit.hessian_sums`), for every partition that at least
         one worker who answered holds.
+    sums : dict
+        Partition index -> its value and gradient sums at the same iterate, uncoded and
+        packed (:func:`skgc.backends._decoding.pack`), for the same partitions.
     n_alive : int
     duration : float
     alive : ndarray of bool of shape (n_workers,)
     """
 
     blocks: dict
+    sums: dict
     n_alive: int
     duration: float
     alive: np.ndarray
@@ -130,9 +134,13 @@ class Backend:
                                     grad_intercept * scale, int(alive.sum()), duration,
                                     bool(fallback), alive, np.asarray(values) * scale)
         self.master.observe(alive)
+        self._count_round(alive)
+        return estimate
+
+    def _count_round(self, alive):
+        """Record whether anybody answered in this round (see :meth:`_report_silence`)."""
         self.n_iterations += 1
         self.n_silent += not alive.any()
-        return estimate
 
     def gradient(self, coef, intercept, smoothing=None):
         """One round: the decoded value and gradient of the mean data term at ``coef,
@@ -156,10 +164,10 @@ class Backend:
             self._report_silence()
 
     def _report_silence(self):
-        """Raise if no worker answered in any gradient round; warn if in more than the
-        code's probabilities explain (``prod_j p_j`` of the rounds, with a 3-sigma margin).
-        Gradient descent has one round per iteration; Newton and L-BFGS iterations may
-        have more (line search).
+        """Raise if no worker answered in any round; warn if in more than the code's
+        probabilities explain (``prod_j p_j`` of the rounds, with a 3-sigma margin).
+        Gradient descent has one round per iteration; Newton iterations may have more
+        (curvature, line search) or none (the master holds the exact objective).
 
         Such a round leaves the model unchanged: a deadline too short for the workers'
         response times (or workers that are all down) must not pass for a fit.
@@ -170,7 +178,7 @@ class Backend:
         if not silent or (silent < total and silent <= explained):
             return
         message = (
-            f"no worker answered in {silent} of {total} gradient round"
+            f"no worker answered in {silent} of {total} round"
             f"{'s' * (total != 1)}; the deadline ({self.deadline:.3g} s) is too short for the "
             "workers' response times, or the workers are down. Those rounds left the model "
             "unchanged: give a longer deadline (or deadline='auto') or check the workers."

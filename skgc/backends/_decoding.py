@@ -164,27 +164,48 @@ class CurvatureTransport:
         """``memory`` with every answered worker's message moved to ``point``."""
         if self.worker_hessians is None or point is None:
             return memory
-        coef, intercept = point
-        n_features, n_outputs = coef.shape
-        size = self.worker_hessians.shape[-1]
-        moved = memory.copy()
-        for j, stored in enumerate(self.points):
-            if stored is None:
-                continue
-            step = np.vstack([coef - stored[0], (intercept - stored[1])[None]])[:size]
-            if not step.any():
-                continue
-            hessians = self.worker_hessians[j]
-            curved = np.stack([hessians[c if len(hessians) > 1 else 0] @ step[:, c]
-                               for c in range(n_outputs)], axis=1)
-            gradient = _gradient_of(memory[j], n_features, n_outputs, size)
-            moved[j, :n_outputs] += (gradient * step).sum(axis=0) + 0.5 * (
-                curved * step).sum(axis=0)
-            moved[j, n_outputs:n_outputs + n_features * n_outputs] += curved[
-                :n_features].ravel()
-            if size > n_features:
-                moved[j, n_outputs + n_features * n_outputs:] += curved[n_features]
-        return moved
+        return move_messages(memory, self.worker_hessians, self.points, point)
+
+
+def move_messages(messages, hessians, points, point):
+    """Packed value-and-gradient messages moved to ``point`` along their Hessians.
+
+    Message ``i``, computed at ``points[i]`` (``(coef, intercept)``, or None: left as it
+    is), becomes its second-order Taylor model at ``point``: the value gains
+    ``g_i^T s + s^T H_i s / 2`` and the gradient ``H_i s``, with ``s = point - points[i]``.
+
+    Parameters
+    ----------
+    messages : ndarray of shape (n_messages, m)
+        Packed as :func:`pack`.
+    hessians : ndarray of shape (n_messages, n_blocks, size, size)
+    points : sequence of (coef, intercept) or None
+    point : (coef, intercept)
+
+    Returns
+    -------
+    ndarray of shape (n_messages, m)
+    """
+    coef, intercept = point
+    n_features, n_outputs = coef.shape
+    size = hessians.shape[-1]
+    moved = messages.copy()
+    for i, stored in enumerate(points):
+        if stored is None:
+            continue
+        step = np.vstack([coef - stored[0], (intercept - stored[1])[None]])[:size]
+        if not step.any():
+            continue
+        blocks = hessians[i]
+        curved = np.stack([blocks[c if len(blocks) > 1 else 0] @ step[:, c]
+                           for c in range(n_outputs)], axis=1)
+        gradient = _gradient_of(messages[i], n_features, n_outputs, size)
+        moved[i, :n_outputs] += (gradient * step).sum(axis=0) + 0.5 * (
+            curved * step).sum(axis=0)
+        moved[i, n_outputs:n_outputs + n_features * n_outputs] += curved[:n_features].ravel()
+        if size > n_features:
+            moved[i, n_outputs + n_features * n_outputs:] += curved[n_features]
+    return moved
 
 
 def _gradient_of(message, n_features, n_outputs, size):

@@ -72,13 +72,15 @@ class LiveBackend(Backend):
         answers, alive, duration = self._round(
             Work("hessian", coef, intercept, smoothing),
             lambda alive: allocation[alive].any(axis=0).all())
-        blocks = {}
+        blocks, sums = {}, {}
         for j, message in answers.items():
             if message is None:
                 continue
-            for k, block in zip(self.supports[j], message[0]):
+            for k, block, packed in zip(self.supports[j], *message):
                 blocks.setdefault(int(k), block)
-        return CurvatureEstimate(blocks, int(alive.sum()), duration, alive)
+                sums.setdefault(int(k), packed)
+        self._count_round(alive)
+        return CurvatureEstimate(blocks, sums, int(alive.sum()), duration, alive)
 
     def _round(self, work, done):
         """Post ``work`` to every worker and collect answers until the deadline, until

@@ -3,7 +3,8 @@
 import numpy as np
 
 from ..stragglers._estimation import StragglerEstimator
-from ._decoding import PlainDecoder, make_decoder
+from ..solver import GradientEstimate
+from ._decoding import PlainDecoder, make_decoder, move_messages, unpack
 
 __all__ = ["Master", "GramRefresh", "CurvatureOracle"]
 
@@ -159,6 +160,11 @@ class CurvatureOracle:
     the step, not its fixed point: a stale or partial block slows convergence but does
     not bias it.
 
+    A Hessian round also brings each delivered partition's value and gradient at the same
+    iterate. For a quadratic loss (``quadratic=True``: the squared loss) the partitions'
+    second-order models are then exact: once every partition has been delivered, the master
+    holds the objective itself and answers gradient requests without asking the workers.
+
     Parameters
     ----------
     backend : skgc.backends.Backend
@@ -166,23 +172,49 @@ class CurvatureOracle:
     data : skgc.objective.PartitionedData
     gradient : callable or None, default=None
         ``gradient(coef, intercept, smoothing)``; None: ``backend.gradient``.
+    quadratic : bool, default=False
+        The data term is quadratic (its Hessian does not depend on the iterate).
     """
 
-    def __init__(self, backend, data, gradient=None):
+    def __init__(self, backend, data, gradient=None, quadratic=False):
         self.backend = backend
         self._gradient = backend.gradient if gradient is None else gradient
         self.partition_rows = data.sizes
-        self.blocks, self._smoothing = {}, None
+        self.normaliser = data.normaliser
+        self.quadratic = quadratic
+        self.blocks, self.anchors, self._smoothing = {}, {}, None
 
     def gradient(self, coef, intercept, smoothing=None):
-        """The decoded :class:`~skgc.solver.GradientEstimate` at ``coef, intercept``."""
+        """The :class:`~skgc.solver.GradientEstimate` at ``coef, intercept``: decoded from
+        the workers' answers, or, once :attr:`exact`, from the partitions' models."""
         self._switch(smoothing)
+        if self.exact:
+            return self._model_gradient(coef, intercept)
         return self._gradient(coef, intercept, smoothing)
+
+    @property
+    def exact(self):
+        """Whether the master holds the quadratic objective itself (every partition's
+        Hessian, value and gradient delivered)."""
+        return self.quadratic and self._smoothing is None and self.curvature_complete
+
+    def _model_gradient(self, coef, intercept):
+        """Value and gradient from each partition's exact quadratic model; no round."""
+        partitions = sorted(self.anchors)
+        sums = move_messages(np.stack([self.anchors[k][0] for k in partitions]),
+                             np.stack([self.blocks[k] for k in partitions]),
+                             [self.anchors[k][1] for k in partitions], (coef, intercept))
+        values, grad_coef, grad_intercept = unpack(sums.sum(axis=0), coef.shape)
+        scale = 1.0 / self.normaliser
+        n_workers = self.backend.code.n_workers
+        return GradientEstimate(float(values.sum()) * scale, grad_coef * scale,
+                                grad_intercept * scale, 0, 0.0, False,
+                                np.zeros(n_workers, dtype=bool), values * scale)
 
     def _switch(self, smoothing):
         """A new smoothing is a new function: what was stored for the old one goes."""
         if smoothing != self._smoothing:
-            self.blocks, self._smoothing = {}, smoothing
+            self.blocks, self.anchors, self._smoothing = {}, {}, smoothing
             self.backend.master.forget()
 
     @property
@@ -192,9 +224,11 @@ class CurvatureOracle:
 
     @property
     def settled(self):
-        """Whether the decoded gradients no longer carry straggling noise to first order
-        (every partition's curvature held, every worker's message followed along it)."""
-        return self.curvature_complete and self.backend.master.decodes_exactly_nearby
+        """Whether the gradients no longer carry straggling noise to first order (the
+        objective held exactly, or every partition's curvature held and every worker's
+        message followed along it)."""
+        return self.exact or (self.curvature_complete
+                              and self.backend.master.decodes_exactly_nearby)
 
     def curvature(self, coef, intercept, smoothing=None):
         """``(hessian, estimate)``: the mean Hessian, shape ``(n_blocks, size, size)`` (None
@@ -203,6 +237,8 @@ class CurvatureOracle:
         self._switch(smoothing)
         estimate = self.backend.hessian(coef, intercept, smoothing)
         self.blocks.update(estimate.blocks)
+        point = (coef.copy(), intercept.copy())
+        self.anchors.update({k: (sums, point) for k, sums in estimate.sums.items()})
         if estimate.blocks:
             self.backend.master.use_curvature(self.blocks)
         if not self.blocks:  # nobody answered yet

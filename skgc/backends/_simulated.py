@@ -49,7 +49,10 @@ class SimulatedBackend(Backend):
         datafit = self.datafit.smoothed(smoothing)
         blocks = {int(k): datafit.partition_hessians(self.data, [k], coef, intercept)[0]
                   for k in covered}
-        return CurvatureEstimate(blocks, int(alive.sum()), duration, alive)
+        sums = datafit.partition_sums(self.data, coef, intercept) if len(covered) else None
+        self._count_round(alive)
+        return CurvatureEstimate(blocks, {int(k): sums[k] for k in covered},
+                                 int(alive.sum()), duration, alive)
 
     def _outcome(self):
         return iteration_outcome(self._next_times(), self.deadline, self.code.waits_for_all)

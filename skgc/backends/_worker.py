@@ -11,6 +11,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._decoding import pack
+
 __all__ = ["Work", "WorkerShard", "serve", "process_main"]
 
 _NOTHING = object()
@@ -60,13 +62,18 @@ class WorkerShard:
         return cls(datafit, blocks)
 
     def answer(self, work, weights):
-        """The message for ``work``: ``(value, grad_coef, grad_intercept)`` for a gradient,
-        ``(hessians,)`` (shape ``(load, n_blocks, size, size)``) for a Hessian."""
+        """The message for ``work``: ``(value, grad_coef, grad_intercept)`` for a gradient;
+        for a Hessian ``(hessians, sums)``, each partition's Hessian sums (shape
+        ``(load, n_blocks, size, size)``) and its uncoded packed value and gradient sums at
+        the same iterate (shape ``(load, m)``)."""
         datafit = self.datafit.smoothed(work.smoothing)
         if work.kind == "hessian":
             return (np.stack([datafit.hessian_sums(X, Y, sample_weight, work.coef,
                                                    work.intercept)
-                              for X, Y, sample_weight in self.blocks]),)
+                              for X, Y, sample_weight in self.blocks]),
+                    np.stack([pack(*datafit.sums(X, Y, sample_weight, work.coef,
+                                                 work.intercept))
+                              for X, Y, sample_weight in self.blocks]))
         return self.message(work.coef, work.intercept, weights, datafit)
 
     def message(self, coef, intercept, weights, datafit=None):
