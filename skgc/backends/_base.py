@@ -147,9 +147,9 @@ class Backend:
         intercept`` (the loss smoothed by ``smoothing`` if given)."""
         raise NotImplementedError
 
-    def hessian(self, coef, intercept, smoothing=None):
+    def hessian(self, coef, intercept, smoothing=None, partitions=None):
         """One round: the Hessian sums of the partitions held by the workers who answered
-        (a :class:`CurvatureEstimate`)."""
+        (a :class:`CurvatureEstimate`), only of ``partitions`` if given."""
         raise NotImplementedError
 
     def close(self):

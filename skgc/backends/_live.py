@@ -67,16 +67,19 @@ class LiveBackend(Backend):
         return self._estimate(unpack(decoded, coef.shape),
                               alive, duration, fallback)
 
-    def hessian(self, coef, intercept, smoothing=None):
+    def hessian(self, coef, intercept, smoothing=None, partitions=None):
         allocation = self.code.allocation
+        if partitions is not None:
+            allocation = allocation[:, list(partitions)]
+            partitions = tuple(int(k) for k in partitions)
         answers, alive, duration = self._round(
-            Work("hessian", coef, intercept, smoothing),
+            Work("hessian", coef, intercept, smoothing, partitions),
             lambda alive: allocation[alive].any(axis=0).all())
         blocks, sums = {}, {}
         for j, message in answers.items():
             if message is None:
                 continue
-            for k, block, packed in zip(self.supports[j], *message):
+            for k, block, packed in zip(*message):
                 blocks.setdefault(int(k), block)
                 sums.setdefault(int(k), packed)
         self._count_round(alive)

@@ -235,7 +235,10 @@ class CurvatureOracle:
         while no block has arrived), and the round's
         :class:`~skgc.backends.CurvatureEstimate`."""
         self._switch(smoothing)
-        estimate = self.backend.hessian(coef, intercept, smoothing)
+        missing = None  # a constant curvature already delivered is not asked for again
+        if self.quadratic and smoothing is None:
+            missing = [k for k in range(len(self.partition_rows)) if k not in self.blocks]
+        estimate = self.backend.hessian(coef, intercept, smoothing, missing)
         self.blocks.update(estimate.blocks)
         point = (coef.copy(), intercept.copy())
         self.anchors.update({k: (sums, point) for k, sums in estimate.sums.items()})

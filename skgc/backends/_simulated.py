@@ -43,9 +43,11 @@ class SimulatedBackend(Backend):
             sums = unpack(self.master.decode(messages, alive, (coef, intercept)), coef.shape)
         return self._estimate(sums, alive, duration, code.falls_back(alive))
 
-    def hessian(self, coef, intercept, smoothing=None):
+    def hessian(self, coef, intercept, smoothing=None, partitions=None):
         alive, duration = self._outcome()
         covered = np.flatnonzero(self.code.allocation[alive].any(axis=0))
+        if partitions is not None:
+            covered = np.intersect1d(covered, list(partitions))
         datafit = self.datafit.smoothed(smoothing)
         blocks = {int(k): datafit.partition_hessians(self.data, [k], coef, intercept)[0]
                   for k in covered}

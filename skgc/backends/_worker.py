@@ -31,12 +31,16 @@ class Work(NamedTuple):
     intercept : ndarray of shape (n_outputs,)
     smoothing : float or None, default=None
         Smooth a non-smooth loss by this width (:meth:`skgc.objective.Loss.smoothed`).
+    partitions : tuple of int or None, default=None
+        For a Hessian: the partitions wanted (None: all the worker holds); the master
+        does not ask again for a constant curvature it already holds.
     """
 
     kind: str
     coef: np.ndarray
     intercept: np.ndarray
     smoothing: float = None
+    partitions: tuple = None
 
 
 class WorkerShard:
@@ -48,9 +52,11 @@ class WorkerShard:
     block per partition held.
     """
 
-    def __init__(self, datafit, blocks):
+    def __init__(self, datafit, blocks, support=None):
         self.datafit = datafit
         self.blocks = blocks  # [(X_k, Y_k, sample_weight_k), ...] for k in S_j
+        self.support = list(range(len(blocks))) if support is None else [int(k) for k in
+                                                                          support]
 
     @classmethod
     def from_arrays(cls, datafit, X, Y, sample_weight, bounds, support):
@@ -59,22 +65,29 @@ class WorkerShard:
             rows = slice(int(bounds[k]), int(bounds[k + 1]))
             blocks.append((X[rows], Y[rows], np.asarray(sample_weight[rows],
                                                         dtype=np.float64)))
-        return cls(datafit, blocks)
+        return cls(datafit, blocks, support)
 
     def answer(self, work, weights):
         """The message for ``work``: ``(value, grad_coef, grad_intercept)`` for a gradient;
-        for a Hessian ``(hessians, sums)``, each partition's Hessian sums (shape
-        ``(load, n_blocks, size, size)``) and its uncoded packed value and gradient sums at
-        the same iterate (shape ``(load, m)``)."""
+        for a Hessian ``(partitions, hessians, sums)``: the wanted partitions it holds,
+        each one's Hessian sums (``(n_blocks, size, size)``) and its uncoded packed value
+        and gradient sums at the same iterate."""
         datafit = self.datafit.smoothed(work.smoothing)
         if work.kind == "hessian":
-            return (np.stack([datafit.hessian_sums(X, Y, sample_weight, work.coef,
-                                                   work.intercept)
-                              for X, Y, sample_weight in self.blocks]),
-                    np.stack([pack(*datafit.sums(X, Y, sample_weight, work.coef,
-                                                 work.intercept))
-                              for X, Y, sample_weight in self.blocks]))
+            return self._hessians(datafit, work)
         return self.message(work.coef, work.intercept, weights, datafit)
+
+    def _hessians(self, datafit, work):
+        """``(partitions, hessians, sums)`` of the wanted partitions this worker holds."""
+        wanted = [i for i, k in enumerate(self.support)
+                  if work.partitions is None or k in work.partitions]
+        hessians, sums = [], []
+        for i in wanted:
+            X, Y, sample_weight = self.blocks[i]
+            hessians.append(datafit.hessian_sums(X, Y, sample_weight, work.coef,
+                                                 work.intercept))
+            sums.append(pack(*datafit.sums(X, Y, sample_weight, work.coef, work.intercept)))
+        return [int(self.support[i]) for i in wanted], hessians, sums
 
     def message(self, coef, intercept, weights, datafit=None):
         """``f_j``: the coded value and gradient sums."""
