@@ -20,7 +20,7 @@ SGD_PARAMETERS = """
         objective and an over-estimate under decoding noise) is at most ``tol`` times the
         objective, i.e. at an estimated relative gap of ``tol``; under stragglers it must
         stay below for several iterations in a row. With "lbfgs": the relative decrease
-        per iteration at which L-BFGS stops is ``tol / 100``. With "gd": stop when the
+        per iteration at which L-BFGS stops is ``tol``. With "gd": stop when the
         objective has not improved by ``tol`` for ``n_iter_no_change`` iterations, as
         SGD does. None runs ``max_iter`` iterations. A relative accuracy, hence a smaller
         default than SGD's 1e-3.

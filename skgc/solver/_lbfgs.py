@@ -67,8 +67,8 @@ def lbfgs_solver(oracle, coef, intercept, penalty, *, max_iter, tol, smoothing=N
             result = minimize(problem, x, jac=True, method="L-BFGS-B", bounds=problem.bounds,
                               callback=on_iteration,
                               options={"maxiter": max(max_iter - iterations, 1),
-                                       "ftol": 1e-12 if tol is None else tol * 1e-2,
-                                       "gtol": 1e-10, "maxcor": 20})
+                                       "ftol": 1e-12 if tol is None else tol,
+                                       "gtol": 1e-10, "maxcor": 10})
             x, converged = result.x, bool(result.success)
         except _Stop:
             x, converged, stopped = problem.last_x, True, True
