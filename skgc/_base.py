@@ -217,9 +217,10 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
             callbacks = IterationCallbacks(self, X, max_iter) if callbacks_on else None
             on_iteration = callbacks and callbacks.on_iteration
             if solver == "newton":
+                oracle = CurvatureOracle(backend, data, gradient,
+                                         self._holds_objective(loss, code))
                 result = newton_solver(
-                    CurvatureOracle(backend, data, gradient, self._holds_objective(loss, code)),
-                    coef, intercept, penalty,
+                    oracle, coef, intercept, penalty,
                     self._newton_settings(loss, code, max_iter, tol),
                     validation_score=validation, n_iter_no_change=self.n_iter_no_change,
                     verbose=self.verbose, callback=on_iteration)

@@ -148,6 +148,8 @@ class _NewtonRun:
         self.oracle, self.penalty, self.settings = oracle, penalty, settings
         self.coef, self.intercept = coef.copy(), intercept.copy()
         n_outputs = coef.shape[1]
+        self.settled = None  # whether the last estimate came from a settled oracle
+        self.small = 0  # consecutive small decrements
         self.smoothing = None
         if settings.smoothing is not None:
             start = self._gradient(self.coef, self.intercept).value / n_outputs
@@ -155,7 +157,6 @@ class _NewtonRun:
         self.levenberg = np.zeros(n_outputs)  # damping where Newton steps over-reached
         self.curvature_scale = 0.0  # the largest mean curvature seen: floors flat models
         self.stale = False  # a rejected damped step left an estimate to renew
-        self.small = 0  # consecutive small decrements
         self.history = _History()
         self.hessian = None
         self.step = 0.0
@@ -236,7 +237,7 @@ class _NewtonRun:
     def _gradient(self, coef, intercept):
         estimate = self.oracle.gradient(coef, intercept, self.smoothing)
         settled = self.oracle.settled
-        if settled != getattr(self, "settled", None):
+        if settled != self.settled:
             self.small = 0  # small decrements count from estimates of one kind only
         self.settled = settled
         return estimate
