@@ -117,3 +117,39 @@ def test_replay_accepts_booleans_and_zeros_and_ones_only():
         replay_from_history({"alive": record}, 4)
     with pytest.raises(ValueError, match="did not record"):
         replay_from_history({"alive": np.zeros((2, 0), bool)}, 3)
+
+
+# -- divergence -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("estimator", ["regressor", "classifier"])
+def test_a_diverging_step_is_sgds_overflow_error(estimator):
+    from sklearn.datasets import load_diabetes
+
+    from skgc import CodedGradientClassifier
+
+    X, y = load_diabetes(return_X_y=True)
+    if estimator == "classifier":
+        est, y = CodedGradientClassifier(learning_rate="constant", eta0=1e6,
+                                         random_state=0), (y > y.mean()).astype(int)
+    else:
+        est = CodedGradientRegressor(learning_rate="constant", eta0=1e6, random_state=0)
+    with pytest.raises(ValueError, match=r"Floating-point under-/overflow occurred at epoch"):
+        est.fit(X, y)
+    assert not hasattr(est, "coef_")
+
+
+def test_unscaled_features_reach_the_exact_optimum():
+    """Features on scales from 1e-6 to 1e6: the Newton steps solve the Jacobi-scaled model
+    and land on Ridge's optimum (the penalty itself shrinks the small-scale feature)."""
+    from sklearn.linear_model import Ridge
+
+    rng = np.random.default_rng(0)
+    scales = np.logspace(-6, 6, 5)
+    X = rng.normal(size=(500, 5)) * scales
+    y = X @ (1 / scales) + 0.1 * rng.normal(size=500)
+    est = CodedGradientRegressor(random_state=0).fit(X, y)
+    ridge = Ridge(alpha=est.alpha * len(y), solver="svd").fit(X, y)
+    np.testing.assert_allclose(est.predict(X), ridge.predict(X), rtol=1e-8, atol=1e-8)
+    big = CodedGradientRegressor(alpha=1e8, random_state=0).fit(X, y)
+    ridge = Ridge(alpha=1e8 * len(y), solver="svd").fit(X, y)
+    assert big.intercept_[0] == pytest.approx(ridge.intercept_, rel=1e-6)  # unpenalised

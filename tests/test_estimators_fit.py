@@ -186,12 +186,22 @@ def test_partial_fit_and_warm_start_continue(regression_data):
         reg.partial_fit(X, y)
         losses.append(np.mean((reg.predict(X) - y) ** 2))
     assert np.all(np.diff(losses) < 0) and reg.t_ == 5 * len(y) + 1
-    warm = CodedGradientRegressor(max_iter=3, tol=None, warm_start=True, random_state=0)
+    warm = CodedGradientRegressor(max_iter=3, tol=None, warm_start=True, random_state=0,
+                                  solver="gd")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         first = np.mean((warm.fit(X, y).predict(X) - y) ** 2)
         second = np.mean((warm.fit(X, y).predict(X) - y) ** 2)
     assert second < first
+    # Newton steps too start from the previous fit: its first objective is the last one's
+    newton = CodedGradientRegressor(max_iter=1, tol=None, warm_start=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        cold = newton.fit(X, y).history_["objective"][0]
+        ended = np.mean((newton.predict(X) - y) ** 2) / 2 + 0.5 * newton.alpha * np.sum(
+            newton.coef_**2)
+        warm_start = newton.fit(X, y).history_["objective"][0]
+    assert warm_start == pytest.approx(ended, rel=1e-9) and warm_start < cold
 
 
 def test_partial_fit_classifier_needs_classes(binary_data):

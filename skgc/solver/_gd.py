@@ -145,12 +145,14 @@ def coded_gradient_descent(oracle, coef, intercept, penalty, schedule, *, max_it
                          noisy and schedule.learning_rate == "auto" and not averager.active,
                          noisy if stochastic is None else stochastic)
     history, converged, iteration = _History(), False, 0
+    first = None  # the first objective: a run that grows past 1e4 times it diverges
     for iteration in range(1, max_iter + 1):
         estimate = oracle(coef, intercept)
         objective = estimate.value + penalty.value(coef)
         step = schedule(t_start + iteration)
         if estimate.n_alive > 0:
-            _check_finite(objective, t_start + iteration)
+            first = objective if first is None else first
+            _check_finite(objective, t_start + iteration, first)
             coef = penalty.proximal_step(coef, estimate.grad_coef, step)
             intercept = intercept - step * estimate.grad_intercept
         averager.update(iteration, coef, intercept)
@@ -226,8 +228,12 @@ def _make_averager(average, schedule):
     return IterateAverage(None)
 
 
-def _check_finite(objective, t):
-    if not np.isfinite(objective):
+def _check_finite(objective, t, first=None):
+    """SGD's overflow error when the objective is not finite, or (``first`` given) has
+    grown to 1e4 times its first value: the steps diverge (no schedule of a convergent
+    descent does that)."""
+    diverged = first is not None and objective > 1e4 * max(abs(first), 1e-300)
+    if not np.isfinite(objective) or diverged:
         raise ValueError(
             f"Floating-point under-/overflow occurred at epoch #{t}. Scaling input data "
             "with StandardScaler or MinMaxScaler might help. A smaller eta0 (or "
