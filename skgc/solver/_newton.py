@@ -155,7 +155,7 @@ class _NewtonRun:
             start = self._gradient(self.coef, self.intercept).value / n_outputs
             self.smoothing = settings.smoothing * max(start, 1e-12)
         self.levenberg = np.zeros(n_outputs)  # damping where Newton steps over-reached
-        self.curvature_scale = 0.0  # each coordinate's largest curvature: floors flat models
+        self.curvature_scale = 0.0  # the largest mean curvature seen: floors flat models
         self.stale = False  # a rejected damped step left an estimate to renew
         self.history = _History()
         self.hessian = None
@@ -294,15 +294,14 @@ class _NewtonRun:
         return (d_coef, d_intercept), decrease
 
     def _floor(self, matrix, levenberg):
-        """Add ``levenberg`` times each coordinate's curvature to the diagonal (a scale-free
-        damping), and keep every diagonal entry above 1e-9 of the largest curvature that
-        coordinate has had in the run (a finely smoothed hinge can be flat in every
-        direction, and a flat model has no minimiser)."""
+        """Add ``levenberg`` times the mean curvature to the diagonal, and keep every
+        diagonal entry above 1e-9 of the largest mean curvature seen in the run (a finely
+        smoothed hinge can be flat in every direction, and a flat model has no minimiser)."""
         diagonal = np.diag_indices_from(matrix)
-        self.curvature_scale = np.maximum(self.curvature_scale, matrix[diagonal])
+        mean = np.trace(matrix) / len(matrix)
+        self.curvature_scale = max(self.curvature_scale, mean)
         floor = 1e-9 * self.curvature_scale
-        matrix[diagonal] = np.maximum(matrix[diagonal] * (1.0 + levenberg) + levenberg * floor,
-                                      floor)
+        matrix[diagonal] = np.maximum(matrix[diagonal] + levenberg * max(mean, floor), floor)
 
     def _move(self, direction, decrease):
         """Step along ``direction``: by backtracking on the exact objective, or, under
@@ -332,13 +331,18 @@ class _NewtonRun:
         self._accept(accepted, steps, d_coef, d_intercept, trial)
 
     def _damped_step(self, d_coef, d_intercept, decrease):
-        """One step of length ``damping`` (1 once the oracle has ``settled``), at most the
-        iterate's norm plus one. An output whose estimated objective rose by more than the
+        """One step of length ``damping`` (1 once the oracle has ``settled``), divided by
+        ``1 + lambda`` (``lambda`` the Newton decrement) for a smooth non-quadratic loss,
+        and at most the iterate's norm plus one. An output whose estimated objective rose by more than the
         decrease its model predicted stays put, with more damping (the estimate is noisy,
         so only a clear rise counts)."""
         before = self._objectives(self.last, self.coef)
         damping = 1.0 if self.oracle.settled else self.settings.damping
         steps = np.full(len(before), damping)
+        if not self.settings.constant_curvature and self.smoothing is None:
+            # damped Newton (self-concordant analysis): 1 / (1 + Newton decrement); a
+            # smoothed loss is flat in places, where Levenberg-Marquardt damping acts
+            steps = steps / (1.0 + np.sqrt(2.0 * decrease))
         # stored messages are only good near where they were computed: no leaps
         length = np.sqrt((d_coef**2).sum(axis=0) + d_intercept**2) * steps
         reach = np.sqrt((self.coef**2).sum(axis=0) + self.intercept**2) + 1.0
@@ -396,6 +400,8 @@ def _model_step(matrix, gradient, coef, l1, n_features):
 
     Returns the step ``s`` and the model's decrease (non-negative).
     """
+    ridge = 1e-12 * max(np.trace(matrix) / len(matrix), 1e-300)
+    matrix[np.diag_indices_from(matrix)] += ridge
     if l1 == 0.0:
         step = -_solve(matrix, gradient)
         return step, max(-0.5 * float(gradient @ step), 0.0)
@@ -407,18 +413,11 @@ def _model_step(matrix, gradient, coef, l1, n_features):
 
 
 def _solve(matrix, vector):
-    """``M^-1 v`` for a symmetric positive (semi-)definite ``M``.
-
-    Solved on the Jacobi-scaled matrix (unit diagonal, plus 1e-12), so that features on
-    scales from 1e-6 to 1e6 are solved as accurately as standardised ones.
-    """
-    scale = 1.0 / np.sqrt(np.maximum(np.diag(matrix), 1e-300))
-    scaled = matrix * scale[:, None] * scale[None, :]
-    scaled[np.diag_indices_from(scaled)] += 1e-12
+    """``M^-1 v`` for a symmetric positive (semi-)definite ``M``."""
     try:
-        return scale * cho_solve(cho_factor(scaled), scale * vector)
+        return cho_solve(cho_factor(matrix), vector)
     except LinAlgError:
-        return scale * np.linalg.lstsq(scaled, scale * vector, rcond=None)[0]
+        return np.linalg.lstsq(matrix, vector, rcond=None)[0]
 
 
 def _lasso_step(matrix, gradient, coef, l1, n_features, max_sweeps=200):
