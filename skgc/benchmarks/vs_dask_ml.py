@@ -69,6 +69,13 @@ def _skgc_rows(X, y, client, bar):
 
 def run(settings):
     """skgc on Dask against dask-ml's solvers; return a :class:`Section`."""
+    import importlib.util
+
+    missing = [name for name in ("distributed", "dask_ml")
+               if importlib.util.find_spec(name) is None]
+    if missing:
+        return Section(NAME, f"## {TITLE}\n\nSkipped: {', '.join(missing)} not installed "
+                       '(pip install "skgc[bench]").', [], [])
     from distributed import Client, LocalCluster
 
     n_samples, n_features = (20_000, 20) if settings.quick else (200_000, 50)
