@@ -183,6 +183,7 @@ class CurvatureOracle:
         self.normaliser = data.normaliser
         self.quadratic = quadratic
         self.blocks, self.anchors, self._smoothing = {}, {}, None
+        self._stacked = None  # the partitions' models stacked, built once when exact
 
     def gradient(self, coef, intercept, smoothing=None):
         """The :class:`~skgc.solver.GradientEstimate` at ``coef, intercept``: decoded from
@@ -200,10 +201,12 @@ class CurvatureOracle:
 
     def _model_gradient(self, coef, intercept):
         """Value and gradient from each partition's exact quadratic model; no round."""
-        partitions = sorted(self.anchors)
-        sums = move_messages(np.stack([self.anchors[k][0] for k in partitions]),
+        if self._stacked is None:  # the models no longer change: stack them once
+            partitions = sorted(self.anchors)
+            self._stacked = (np.stack([self.anchors[k][0] for k in partitions]),
                              np.stack([self.blocks[k] for k in partitions]),
-                             [self.anchors[k][1] for k in partitions], (coef, intercept))
+                             [self.anchors[k][1] for k in partitions])
+        sums = move_messages(*self._stacked, (coef, intercept))
         values, grad_coef, grad_intercept = unpack(sums.sum(axis=0), coef.shape)
         scale = 1.0 / self.normaliser
         n_workers = self.backend.code.n_workers
@@ -215,6 +218,7 @@ class CurvatureOracle:
         """A new smoothing is a new function: what was stored for the old one goes."""
         if smoothing != self._smoothing:
             self.blocks, self.anchors, self._smoothing = {}, {}, smoothing
+            self._stacked = None
             self.backend.master.forget()
 
     @property
@@ -240,6 +244,7 @@ class CurvatureOracle:
             missing = [k for k in range(len(self.partition_rows)) if k not in self.blocks]
         estimate = self.backend.hessian(coef, intercept, smoothing, missing)
         self.blocks.update(estimate.blocks)
+        self._stacked = None
         point = (coef.copy(), intercept.copy())
         self.anchors.update({k: (sums, point) for k, sums in estimate.sums.items()})
         if estimate.blocks:
