@@ -69,7 +69,7 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
         "n_workers": [Interval(Integral, 1, None, closed="left")],
         "n_partitions": [Interval(Integral, 1, None, closed="left"), None],
         "load": [Interval(Integral, 1, None, closed="left"), "array-like", None],
-        "code": [StrOptions(set(CODE_NAMES)), GradientCode],
+        "code": [StrOptions(CODE_NAMES), GradientCode],
         "stragglers": [None, Interval(Real, 0, 1, closed="both"), "array-like", StragglerModel],
         "backend": [StrOptions(set(BACKENDS)), Backend],
         "deadline": [Interval(Real, 0, None, closed="neither"),

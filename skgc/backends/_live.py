@@ -4,7 +4,6 @@ import time
 
 import numpy as np
 
-from ..coding import GradientCode
 from ._base import Backend, CurvatureEstimate
 from ._decoding import pack, unpack
 from ._worker import Work
@@ -18,7 +17,7 @@ class LiveBackend(Backend):
     Per round, every worker receives ``(tag, work, delay, C[j, S_j])`` (a :class:`Work`
     request; its coding coefficients travel with it: the master may re-optimise them) and
     answers ``f_j`` (or its partitions' Hessians); the master waits until the deadline, until every worker answered or, for exact
-    codes (those that define ``falls_back``, or a ``decodable(alive)`` method), until the
+    codes (``code.decodable(alive)`` says when), until the
     alive set decodes exactly; then its :class:`Master` decodes the messages. Answers carry the iteration tag: a late answer
     is dropped, never mixed into a later iteration. A failed or lost worker is a
     straggler. A code that waits for all (``"full"``) waits at most ``patience`` seconds,
@@ -58,11 +57,11 @@ class LiveBackend(Backend):
     def gradient(self, coef, intercept, smoothing=None):
         code = self.code
         answers, alive, duration = self._round(Work("gradient", coef, intercept, smoothing),
-                                               _exactly_decodable(code))
+                                               code.decodable)
         messages = np.zeros((code.n_workers, coef.size + 2 * intercept.size))
         for j in np.flatnonzero(alive):
             messages[j] = pack(*answers[j])
-        fallback = code.falls_back(alive) or (code.waits_for_all and not alive.all())
+        fallback = code.falls_back(alive)
         decoded = self.master.decode(messages, alive, (coef, intercept))
         return self._estimate(unpack(decoded, coef.shape),
                               alive, duration, fallback)
@@ -141,14 +140,3 @@ class LiveBackend(Backend):
 
     def _shutdown(self):
         raise NotImplementedError
-
-
-def _exactly_decodable(code):
-    """``alive -> bool`` when the master may stop waiting early, or None."""
-    if code.waits_for_all:
-        return None
-    if hasattr(code, "decodable"):
-        return code.decodable
-    if type(code).falls_back is not GradientCode.falls_back:  # an exact code
-        return lambda alive: not code.falls_back(alive)
-    return None

@@ -15,7 +15,7 @@ class Master:
     It decodes the workers' messages (plainly, or with the control variate), learns the
     straggling probabilities from who answered, and re-optimises the coding coefficients
     on the same allocation when the learned probabilities drift from those the code was
-    built for (codes with a ``reoptimized`` method: "optimal").
+    built for (codes whose ``reoptimizable`` is True: "optimal").
 
     Parameters
     ----------
@@ -96,14 +96,14 @@ class Master:
         self.estimator.update(alive)
         self._since += 1
         learned = self.estimator.probs_
-        if (not hasattr(self.code, "reoptimized") or self._since < self.min_interval
+        if (not self.code.reoptimizable or self._since < self.min_interval
                 or np.abs(learned - self.code.straggler_probs).max() <= self.drift):
             return False
         return self.reoptimize(straggler_probs=np.clip(learned, 0.0, 1.0 - 1e-9))
 
     def reoptimize(self, straggler_probs=None, proxy=None):
         """Switch to coefficients optimal for new probabilities or a new proxy."""
-        if not hasattr(self.code, "reoptimized"):
+        if not self.code.reoptimizable:
             return False
         self.code = self.code.reoptimized(straggler_probs=straggler_probs, proxy=proxy)
         self.decoder.reset_code(self.code)
