@@ -137,7 +137,12 @@ class GradientCode:
 
     @property
     def closed_form(self):
-        """Whether the expectations are closed forms (fixed decoders)."""
+        """Whether :meth:`residual_error` and :meth:`expected_weights` are closed forms.
+
+        True for fixed decoders; an adaptive one averages over all alive sets
+        (``N <= 12``) or seeded draws, unless its code overrides both with closed forms
+        and sets ``closed_form = True``.
+        """
         return not self.adaptive_decoder
 
     # -- decoding ----------------------------------------------------------------------
