@@ -10,13 +10,13 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._callbacks import CallbackSupportMixin, IterationCallbacks
+from ._callbacks import CallbackSupportMixin, IterationCallbacks, with_callbacks
 from .backends import BACKENDS, Backend
 from .coding import CODE_NAMES, GradientCode
 from .master import CurvatureOracle
@@ -81,6 +81,57 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
         "solver": [StrOptions(set(SOLVERS))],
         "max_newton_features": [Interval(Integral, 1, None, closed="left")],
     }
+
+    def _set_parameters(self, values):
+        """Store the constructor's arguments (``locals()`` of a preset's ``__init__``) as
+        attributes of the same names, as scikit-learn's parameters must be."""
+        for name in self._get_param_names():
+            setattr(self, name, values[name])
+
+    # -- the scikit-learn methods shared by the presets --------------------------------
+
+    @with_callbacks
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        coef_init : ndarray of shape (n_features,) or (n_classes, n_features), default=None
+            Initial coefficients (the shape of ``coef_``).
+        intercept_init : ndarray of shape (1,) or (n_classes,), default=None
+            Initial intercept (the shape of ``intercept_``).
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        self._check_sgd_params()
+        self._guarded(True, self._fit, X, y, sample_weight, coef_init, intercept_init, None,
+                      incremental=False)
+        self._warn_negative_power_t()
+        return self
+
+    def _partial_fit(self, X, y, sample_weight, classes=None):
+        """One iteration on the batch ``X, y``, from the current model."""
+        first = not hasattr(self, "coef_")
+        if first:
+            self._check_sgd_params(for_partial_fit=True)
+        return self._guarded(first, self._fit, X, y, sample_weight, None, None, classes,
+                             incremental=True)
+
+    def _fit(self, X, y, sample_weight, coef_init, intercept_init, classes, incremental):
+        X, Y, sample_weight = self._training_data(X, y, sample_weight, classes, incremental)
+        return self._fit_arrays(X, Y, sample_weight, coef_init, intercept_init,
+                                incremental=incremental)
+
+    def _resets_features(self, incremental):
+        """Whether validation records ``n_features_in_`` anew (not on a fitted
+        ``partial_fit``, which checks it)."""
+        return not (incremental and hasattr(self, "coef_"))
 
     # -- building blocks -------------------------------------------------------------
 
@@ -180,7 +231,8 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
             solver = self._resolve_solver(X.shape[1], plan.code, master, incremental)
             if solver != "gd":
                 master.refine()  # gradient descent switches it on at its first stall
-            callbacks = IterationCallbacks(self, X, max_iter) if callbacks_on else None
+            callbacks = (IterationCallbacks(self, X, max_iter, self._public_coef)
+                         if callbacks_on else None)
             on_iteration = callbacks and callbacks.on_iteration
             if solver == "newton":
                 oracle = CurvatureOracle(master, self._holds_objective(plan))
