@@ -14,7 +14,7 @@ from skgc.backends import LokyBackend
 from skgc.stragglers import (FixedDelays, Pareto, ShiftedExponential, TraceDelays,
                              replay_from_history)
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.workers]  # real workers
 
 DEADLINE = 0.04
 OVERHEAD = 0.06  # sending, decoding and scheduling jitter on a loaded 2-core machine
