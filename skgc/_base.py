@@ -273,9 +273,15 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
         gradient keeps a noise floor (an inexact code without the control variate: gradient
         descent then averages its iterates, which Newton steps do not).
         """
+        noisy = not code.waits_for_all and code.residual_error("independent") > 1e-12
+        if self.solver == "lbfgs" and noisy and self._patience(code)[0]:
+            raise ValueError(
+                "solver='lbfgs' needs exact gradients, and the code decodes approximate ones "
+                f"under these stragglers (code {code.name!r}). Use solver='newton' or 'gd' "
+                "(or 'auto'), or a code that waits for every worker (code='full')."
+            )
         if self.solver != "auto":
             return self.solver
-        noisy = not code.waits_for_all and code.residual_error("independent") > 1e-12
         if incremental or self.learning_rate != "auto" or self.average or (
                 noisy and not master.variance_reduced):
             return "gd"

@@ -37,6 +37,8 @@ CATALOGUE = [
      f"{R}(n_workers=4, stragglers=np.full((4, 2), 0.1)).fit(X, y)", VE, "stragglers"),
     ("parameters", "a string as stragglers", f"{R}(stragglers='slow').fit(X, y)", VE,
      "stragglers"),
+    ("parameters", "L-BFGS on gradients an approximate code decodes",
+     f"{R}(solver='lbfgs', stragglers=0.2).fit(X, y)", VE, "exact gradients"),
     ("parameters", "a straggler model for another number of workers",
      f"{R}(n_workers=8, stragglers=paper_model(5)).fit(X, y)", VE, "stragglers"),
     ("parameters", "a load above the number of partitions", f"{R}(load=9).fit(X, y)", VE,
