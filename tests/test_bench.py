@@ -6,10 +6,10 @@ import re
 import numpy as np
 import pytest
 
-from skgc.__main__ import main
-from skgc.benchmarks import FAST, SUITE, paper, vs_sklearn
-from skgc.benchmarks._common import md_table, spread
-from skgc.benchmarks._problems import regression_problem
+from skgc.tools.cli import main
+from skgc.tools.benchmarks import FAST, SUITE, paper, vs_sklearn
+from skgc.tools.benchmarks._common import md_table, spread
+from skgc.tools.benchmarks._problems import regression_problem
 
 NUMBER = r"\d+(\.\d+)?(e[-+]\d+)?"
 

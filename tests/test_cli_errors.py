@@ -2,7 +2,7 @@
 
 import pytest
 
-from skgc.__main__ import main
+from skgc.tools.cli import main
 
 pytestmark = pytest.mark.timeout(60)
 

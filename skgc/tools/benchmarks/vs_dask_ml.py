@@ -51,8 +51,8 @@ def _dask_ml_rows(X, y, client, bar):
 
 
 def _skgc_rows(X, y, client, bar):
-    from .. import CodedGradientRegressor
-    from ..backends import DaskBackend
+    from skgc import CodedGradientRegressor
+    from skgc.backends import DaskBackend
 
     rows = []
     for label in ("skgc, first fit", "skgc, second fit"):

@@ -20,10 +20,10 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from ..backends import BACKENDS, DaskBackend
-from ..coding import make_code
-from ..objective import Datafit, PartitionedData, get_loss
-from ..stragglers import ShiftedExponential, check_stragglers
+from skgc.backends import BACKENDS, DaskBackend
+from skgc.coding import make_code
+from skgc.objective import Datafit, PartitionedData, get_loss
+from skgc.stragglers import ShiftedExponential, check_stragglers
 from ._common import Section, md_table, progress
 
 NAME = "backends"

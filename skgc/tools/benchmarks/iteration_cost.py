@@ -11,11 +11,10 @@ import time
 
 import numpy as np
 
-from ..backends import SimulatedBackend
-from ..backends._master import Master
-from ..coding import make_code
-from ..objective import Datafit, PartitionedData, get_loss
-from ..stragglers import paper_model
+from skgc.backends import Master, SimulatedBackend
+from skgc.coding import make_code
+from skgc.objective import Datafit, PartitionedData, get_loss
+from skgc.stragglers import paper_model
 from ._common import Section, md_table, progress
 
 NAME = "iteration_cost"

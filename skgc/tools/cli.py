@@ -4,18 +4,21 @@ import argparse
 import importlib
 import sys
 
+import skgc
+
 # command -> module with ``add_arguments(parser)`` and ``run(args)``; modules are imported
 # only when their command runs.
 COMMANDS = {
-    "demo": ("skgc._demo", "train under the paper's stragglers and compare codes"),
-    "codes": ("skgc._codes_cli", "load, residual error, bias and decoding cost of every code"),
-    "bench": ("skgc.benchmarks._cli", "run the benchmark suite; write results.md and plots"),
+    "demo": ("skgc.tools.demo", "train under the paper's stragglers and compare codes"),
+    "codes": ("skgc.tools.codes_report", "load, residual error, bias and decoding cost of every code"),
+    "bench": ("skgc.tools.benchmarks.cli", "run the benchmark suite; write results.md and plots"),
 }
 
 
 def main(argv=None):
     """Parse ``argv`` and run the chosen command; returns the exit status."""
     parser = argparse.ArgumentParser(prog="skgc", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"skgc {skgc.__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     parsers = {}
     for name, (module, help_text) in COMMANDS.items():

@@ -10,8 +10,8 @@ from sklearn.linear_model import Ridge
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from ._regressor import CodedGradientRegressor
-from .stragglers import paper_model
+from skgc import CodedGradientRegressor
+from skgc.stragglers import paper_model
 
 ROWS = (  # label, code, with stragglers, variance reduction, solver
     ("GD, no stragglers", "full", False, False, "gd"),

@@ -68,7 +68,7 @@ def run(args):
     start = time.perf_counter()
     sections = []
     for name in args.only:
-        module = importlib.import_module(f"skgc.benchmarks.{name}")
+        module = importlib.import_module(f"skgc.tools.benchmarks.{name}")
         began = time.perf_counter()
         section = module.run(settings)
         section.seconds = time.perf_counter() - began

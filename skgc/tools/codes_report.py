@@ -4,8 +4,8 @@ import argparse
 
 import numpy as np
 
-from .coding import CODE_NAMES, DECODINGS, compare_codes, format_reports
-from .stragglers import paper_model
+from skgc.coding import CODE_NAMES, DECODINGS, compare_codes, format_reports
+from skgc.stragglers import paper_model
 
 
 def positive_int(text):

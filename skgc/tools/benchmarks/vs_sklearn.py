@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 from scipy import sparse
 
-from ..stragglers import paper_model
+from skgc.stragglers import paper_model
 from ._common import Section, fmt, md_table, progress, ratio
 from ._problems import Problem, classification_problem, regression_problem
 
@@ -70,7 +70,7 @@ def estimators(kind, seed):
     """name -> factory(**params) of the compared estimators (exact solver excluded)."""
     from sklearn.linear_model import SGDClassifier, SGDRegressor
 
-    from .. import CodedGradientClassifier, CodedGradientRegressor
+    from skgc import CodedGradientClassifier, CodedGradientRegressor
 
     if kind == "regression":
         ours, sgd, extra = CodedGradientRegressor, SGDRegressor, {}

@@ -12,8 +12,8 @@ error).
 
 import numpy as np
 
-from ..coding import CODE_NAMES, code_report, make_code
-from ..stragglers import paper_model
+from skgc.coding import CODE_NAMES, code_report, make_code
+from skgc.stragglers import paper_model
 from ._common import Section, progress, pyplot
 
 NAME = "codes"

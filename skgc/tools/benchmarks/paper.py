@@ -20,8 +20,8 @@ relative gap and their ratio to gradient descent's, and the gap at two fixed bud
 
 import numpy as np
 
-from ..coding import make_code
-from ..stragglers import paper_model
+from skgc.coding import make_code
+from skgc.stragglers import paper_model
 from ._common import Section, fmt, md_table, progress, pyplot, ratio, spread
 from ._problems import classification_problem, regression_problem, trace_objective
 

@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ..stragglers import BernoulliStragglers, paper_model
+from skgc.stragglers import BernoulliStragglers, paper_model
 from ._common import Section, md_table, progress
 from ._problems import GapRecorder, Problem, classification_problem, estimator_for
 
