@@ -79,7 +79,10 @@ html_title = f"skgc {release}"
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
-    "secondary_sidebar_items": ["page-toc", "sourcelink"],
+    # the gallery's pages get the whole width for their code and figures
+    "secondary_sidebar_items": {
+        pattern: ["page-toc", "sourcelink"] for pattern in ("*", "user_guide/*", "generated/**")
+    } | {"auto_examples/*": []},
 }
 html_static_path = []
 html_show_sourcelink = False

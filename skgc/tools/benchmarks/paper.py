@@ -242,7 +242,7 @@ def plot(name, by_partition, path):
             ax.grid(alpha=0.3)
         row[0].set_ylabel("relative gap to the optimum")
     for ax in axes[0]:
-        ax.legend(fontsize=7, loc="upper right")
+        ax.legend(fontsize=7, loc="lower left")
     for ax in axes[-1]:
         ax.set_xlabel("iteration")
     fig.suptitle(name)
