@@ -1,12 +1,12 @@
 """``skgc codes``: load, residual error, bias and decoding cost of every gradient code."""
 
-import argparse
 import textwrap
 
 import numpy as np
 
 from skgc.coding import CODE_NAMES, DECODINGS, compare_codes
 
+from ._arguments import positive_int, probability
 from ._text import ROUNDING, number, text_table
 
 DESCRIPTION = """\
@@ -39,28 +39,6 @@ LOAD_REASONS = {
     "erasurehead": "uses the same groups as frc",
     "bgc": "draws a random allocation with this load on average",
 }
-
-
-def positive_int(text):
-    """An argparse type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text!r}")
-    return value
-
-
-def probability(text):
-    """An argparse type: a number in [0, 1]."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = np.nan
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be a probability in [0, 1]; got {text!r}")
-    return value
 
 
 def add_arguments(parser):

@@ -1,6 +1,5 @@
 """``skgc demo``: the paper's straggler model on a dataset that ships with scikit-learn."""
 
-import argparse
 import textwrap
 import warnings
 
@@ -9,9 +8,9 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skgc.stragglers import paper_model
 
+from ._arguments import positive_float, positive_int
 from ._text import number, text_table
 from .benchmarks._problems import GapRecorder, estimator_for, regression_problem
-from .codes_report import positive_int
 
 DESCRIPTION = """\
 Ridge regression on the diabetes data (it ships with scikit-learn), trained by 10 workers
@@ -37,17 +36,6 @@ load: partitions each worker computes per iteration (its work; 1 = no replicatio
 GD: coded gradient descent, the paper's algorithm. VR: variance reduction (the master
   reuses each straggler's last answer). skgc defaults: Newton steps on the coded
   curvature, with VR, stopping at their own tolerance."""
-
-
-def positive_float(text):
-    """An argparse type: a number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = np.nan
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number; got {text!r}")
-    return value
 
 
 def add_arguments(parser):

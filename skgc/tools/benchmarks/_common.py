@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["Settings", "Section", "progress", "md_table", "machine_lines", "fmt", "ratio",
-           "spread", "pyplot", "NOT_APPLICABLE", "RATIO_CONVENTION"]
+           "spread", "pyplot", "save_with_caption", "NOT_APPLICABLE", "RATIO_CONVENTION"]
 
 #: Stated once at the top of every report; every table follows it.
 RATIO_CONVENTION = (
@@ -180,6 +180,15 @@ def machine_lines(settings):
     except ImportError:
         pass
     return lines
+
+
+def save_with_caption(fig, path, caption):
+    """Write ``fig`` to ``path`` with ``caption`` in small type under it; close it."""
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    fig.text(0.5, 0.01, caption, ha="center", fontsize=8, wrap=True)
+    fig.savefig(path, dpi=100)
+    fig.clf()
+    return path
 
 
 def pyplot():

@@ -14,7 +14,7 @@ import numpy as np
 
 from skgc.coding import CODE_NAMES, code_report, make_code
 from skgc.stragglers import paper_model
-from ._common import Section, fmt, progress, pyplot, ratio
+from ._common import Section, fmt, progress, pyplot, ratio, save_with_caption
 
 NAME = "codes"
 TITLE = "Gradient codes: residual error against computation load"
@@ -202,9 +202,7 @@ def plot(results, path):
             row[0].set_ylim(floor / 2, top)
     for ax in axes[-1]:
         ax.set_xlabel("partitions per worker (mean load)")
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
-    fig.text(0.5, 0.01, CAPTION, ha="center", fontsize=8, wrap=True)
-    fig.savefig(path, dpi=100)
+    save_with_caption(fig, path, CAPTION)
     plt.close(fig)
     return path
 

@@ -22,7 +22,8 @@ import numpy as np
 
 from skgc.coding import make_code
 from skgc.stragglers import paper_model
-from ._common import Section, fmt, md_table, progress, pyplot, ratio, spread
+from ._common import (Section, fmt, md_table, progress, pyplot, ratio, save_with_caption,
+                      spread)
 from ._problems import classification_problem, regression_problem, trace_objective
 
 NAME = "paper"
@@ -246,9 +247,7 @@ def plot(name, by_partition, path):
     for ax in axes[-1]:
         ax.set_xlabel("iteration")
     fig.suptitle(name)
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    fig.text(0.5, 0.01, CAPTION, ha="center", fontsize=8, wrap=True)
-    fig.savefig(path, dpi=100)
+    save_with_caption(fig, path, CAPTION)
     plt.close(fig)
     return path
 
