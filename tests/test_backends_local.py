@@ -14,7 +14,7 @@ from skgc.backends import LokyBackend
 from skgc.stragglers import (FixedDelays, Pareto, ShiftedExponential, TraceDelays,
                              replay_from_history)
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.workers]  # real workers
 
 DEADLINE = 0.04
 OVERHEAD = 0.06  # sending, decoding and scheduling jitter on a loaded 2-core machine
@@ -180,21 +180,18 @@ def test_no_worker_keeps_running_after_fit_or_error(regression_data):
 
 
 def test_loky_places_data_once_and_ships_only_the_model(regression_data):
-    from skgc.coding import make_code
-    from skgc.objective import Datafit, PartitionedData, get_loss
-    from skgc.stragglers import check_stragglers
+    from skgc.plan import make_plan
 
     X, y = regression_data
-    code = make_code("optimal", 4, straggler_probs=np.full(4, 0.1))
-    data = PartitionedData(X, y[:, None], np.ones(len(y)), 4, random_state=0)
+    plan = make_plan(X, y, n_workers=4, backend="loky", deadline=1.0, random_state=0)
     coef, intercept = np.zeros((X.shape[1], 1)), np.zeros(1)
-    with LokyBackend(check_stragglers(None, 4), 1.0, 0).start(
-            data, Datafit(get_loss("squared_error", 0.1)), code) as backend:
+    with plan.run() as master:
+        backend = plan.backend
         folder = backend._folder
         assert os.path.getsize(os.path.join(folder, "data.pkl")) >= X.nbytes
         placed = backend.bytes_sent
         for _ in range(3):
-            estimate = backend.gradient(coef, intercept)
+            estimate = master.gradient(coef, intercept)
         per_iteration = (backend.bytes_sent - placed) / 3
         received = backend.bytes_received / 3
     assert placed == 0  # the data went through the memory-mapped file, not the pipes

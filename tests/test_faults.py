@@ -23,7 +23,7 @@ from test_backends_local import _Hook  # fixed delays calling a hook per iterati
 
 from skgc import CodedGradientRegressor
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.workers]  # real workers
 
 DEADLINE = 0.1
 

@@ -33,10 +33,10 @@ class ThreadingBackend(LiveBackend):
 
     name = "threading"
 
-    def _launch(self, data, datafit, code):
+    def _launch(self, data, datafit):
         self._results = queue.Queue()
         self._inboxes, self._threads = [], []
-        for j in range(code.n_workers):
+        for j in range(self.n_workers):
             shard = WorkerShard.from_arrays(datafit, data.X, data.Y, data.sample_weight,
                                             data.bounds, self.supports[j])
             inbox = queue.Queue()
@@ -196,7 +196,7 @@ class LokyBackend(LiveBackend):
     #: Seconds the workers may take to start and map their partitions.
     startup_timeout = 120.0
 
-    def _launch(self, data, datafit, code):
+    def _launch(self, data, datafit):
         self._processes, self._requests, self._results = [], [], []
         self._folder = tempfile.mkdtemp(prefix="skgc-", dir=_temp_dir())
         self._finalizer = weakref.finalize(self, _stop_processes, self._processes,
@@ -206,7 +206,7 @@ class LokyBackend(LiveBackend):
                     self._path)
         self._context = _context()
         self._last = None
-        for j in range(code.n_workers):
+        for j in range(self.n_workers):
             self._processes.append(None)
             self._requests.append(None)
             self._results.append(None)

@@ -7,20 +7,9 @@ decoder treats them all alike.
 
 import numpy as np
 
-__all__ = ["pack", "unpack", "PlainDecoder", "ControlVariateDecoder", "CurvatureTransport",
+
+__all__ = ["PlainDecoder", "ControlVariateDecoder", "CurvatureTransport",
            "make_decoder", "expected_decode_weights"]
-
-
-def pack(value, grad_coef, grad_intercept):
-    """One flat vector from a message (``value``: one loss sum per output)."""
-    return np.concatenate((np.ravel(value), np.ravel(grad_coef), np.ravel(grad_intercept)))
-
-
-def unpack(vector, coef_shape):
-    """``(value, grad_coef, grad_intercept)`` from :func:`pack`'s vector."""
-    n_outputs, size = coef_shape[1], int(np.prod(coef_shape))
-    return (vector[:n_outputs], vector[n_outputs:n_outputs + size].reshape(coef_shape),
-            vector[n_outputs + size:])
 
 
 class PlainDecoder:
