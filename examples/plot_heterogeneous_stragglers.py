@@ -94,7 +94,8 @@ checkpoints = np.unique(np.geomspace(1, max_iter, n_points).astype(int))
 fig, (by_iter, by_time) = plt.subplots(1, 2, figsize=(11, 3.8),
                                        layout="constrained")
 colors = dict(zip(codes, ["C0", "C1", "C2", "C3"]))
-markers = dict(zip(codes, ["s", "o", "D", "x"]))  # coinciding curves stay visible
+# distinct hollow markers: curves that coincide stay visible
+markers = dict(zip(codes, ["s", "o", "D", "x"]))
 for code in codes:
     models_k = [fit(code, k) for k in checkpoints]
     # floor at 1e-16: the exact code reaches the optimum up to rounding
