@@ -235,7 +235,9 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
                          if callbacks_on else None)
             on_iteration = callbacks and callbacks.on_iteration
             if solver == "newton":
-                oracle = CurvatureOracle(master, self._holds_objective(plan))
+                oracle = CurvatureOracle(master, self._holds_objective(plan),
+                                         kinked=plan.datafit.loss.smoothness is None,
+                                         partition_models=self._partition_models(plan))
                 result = newton_solver(
                     oracle, coef, intercept, penalty,
                     self._newton_settings(plan, max_iter, tol),
@@ -295,12 +297,20 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
         rounds, so no more waiting; without stragglers every round is exact anyway)."""
         return plan.datafit.loss.constant_curvature and self._patience(plan.code)[0]
 
+    def _partition_models(self, plan):
+        """Whether the master answers Newton's requests from per-partition models that it
+        completes at every iterate (a curvature that changes with the iterate, under
+        stragglers: see :class:`skgc.master.CurvatureOracle`)."""
+        return self._patience(plan.code)[0] and not plan.datafit.loss.constant_curvature
+
     def _newton_settings(self, plan, max_iter, tol):
-        """Line search without stragglers; with them, half steps until every worker has
+        """Line search on exact values (no stragglers, or partition models completed at
+        every iterate); with decoded estimates, half steps until every worker has
         answered once (unit steps from then on) and a stop that needs the decrement small
         for ``patience`` iterations."""
         loss = plan.datafit.loss
         stochastic, patience = self._patience(plan.code)
+        stochastic = stochastic and not self._partition_models(plan)
         damping = 0.5 if stochastic else 1.0
         return NewtonSettings(max_iter=max_iter, tol=tol, stochastic=stochastic,
                               damping=damping, patience=patience if stochastic else 1,

@@ -18,10 +18,6 @@ _SGD_OBJECTIVE = "sample_weight is not equivalent to removing/repeating samples 
 
 
 def _expected_failed_checks(estimator):
-    # The classifier passes them: its default hinge loss has its optimum on the checks'
-    # separable data at a kink, where the weights' total does not move it (exact solver).
-    if isinstance(estimator, CodedGradientClassifier):
-        return {}
     return {"check_sample_weight_equivalence_on_dense_data": _SGD_OBJECTIVE,
             "check_sample_weight_equivalence_on_sparse_data": _SGD_OBJECTIVE}
 

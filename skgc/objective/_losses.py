@@ -9,6 +9,8 @@ so all classes are trained in one joint problem with a matrix-valued gradient.
 import numpy as np
 from scipy.special import expit
 
+from ._smoothing import barrier_max
+
 __all__ = ["Loss", "LOSSES", "REGRESSION_LOSSES", "CLASSIFICATION_LOSSES", "get_loss"]
 
 
@@ -46,7 +48,9 @@ class Loss:
         raise NotImplementedError(f"{self.name} is not smooth; use loss.smoothed(mu)")
 
     def smoothed(self, mu):
-        """A smooth loss within ``mu / 2`` of this one (this loss itself if smooth)."""
+        """A smooth, strictly convex stand-in whose minimiser is within ``mu / 2`` per
+        sample of this loss's optimum (this loss itself if smooth); see
+        :mod:`skgc.objective._smoothing`."""
         return self
 
     def __repr__(self):
@@ -103,7 +107,7 @@ class EpsilonInsensitive(Loss):
         return np.sign(r) * (np.abs(r) > self.epsilon)
 
     def smoothed(self, mu):
-        return SmoothedEpsilonInsensitive(self.epsilon, mu)
+        return BarrierEpsilonInsensitive(self.epsilon, mu)
 
 
 class SquaredEpsilonInsensitive(Loss):
@@ -140,7 +144,7 @@ class Hinge(Loss):
         return -y * (y * p <= self.threshold)
 
     def smoothed(self, mu):
-        return SmoothedHinge(self.threshold, mu)
+        return BarrierHinge(self.threshold, mu)
 
 
 class Perceptron(Hinge):
@@ -201,53 +205,55 @@ class ModifiedHuber(Loss):
         return 2.0 * ((z >= -1.0) & (z < 1.0))
 
 
-class SmoothedHinge(Loss):
-    """The hinge ``max(0, m)``, ``m = threshold - y p``, with its kink rounded off.
-
-    ``m^2 / (2 mu)`` on ``0 < m < mu`` and ``m - mu / 2`` beyond: smooth, with curvature
-    ``1 / mu`` on the band, and below the hinge by at most ``mu / 2``.
-    """
+class BarrierHinge(Loss):
+    """``max(0, threshold - y p)`` smoothed by a log barrier of weight ``t = mu / 4``
+    (:func:`skgc.objective._smoothing.barrier_max`): strictly convex, its minimiser within
+    ``mu / 2`` per sample of the hinge's optimum."""
 
     smoothness = None
 
     def __init__(self, threshold, mu):
-        self.threshold, self.mu = threshold, mu
+        self.threshold, self.mu, self.t = threshold, mu, mu / 4.0
         self.name = "perceptron" if threshold == 0.0 else "hinge"
 
-    def _margin(self, y, p):
-        return self.threshold - y * p
+    def _parts(self, y, p):
+        return barrier_max(self.threshold - y * p, self.t)
 
     def value(self, y, p):
-        m = self._margin(y, p)
-        return np.where(m >= self.mu, m - 0.5 * self.mu, 0.5 * np.clip(m, 0.0, self.mu) ** 2 / self.mu)
+        return self._parts(y, p)[0]
 
     def derivative(self, y, p):
-        return -y * np.clip(self._margin(y, p) / self.mu, 0.0, 1.0)
+        return -y * self._parts(y, p)[1]
 
     def curvature(self, y, p):
-        m = self._margin(y, p)
-        return ((m > 0.0) & (m < self.mu)) / self.mu
+        return self._parts(y, p)[2]
 
 
-class SmoothedEpsilonInsensitive(Loss):
-    """``max(0, |y - p| - epsilon)`` with both kinks rounded off over a width ``mu``."""
+class BarrierEpsilonInsensitive(Loss):
+    """``max(0, |y - p| - epsilon)`` smoothed by a log barrier at each of its two kinks
+    (weight ``t = mu / 8`` each): its minimiser within ``mu / 2`` per sample of the exact
+    optimum."""
 
     name, smoothness = "epsilon_insensitive", None
 
     def __init__(self, epsilon, mu):
-        self.epsilon, self.mu = epsilon, mu
+        self.epsilon, self.mu, self.t = epsilon, mu, mu / 8.0
+
+    def _parts(self, y, p):
+        r = p - y
+        return barrier_max(r - self.epsilon, self.t), barrier_max(-r - self.epsilon, self.t)
 
     def value(self, y, p):
-        m = np.abs(p - y) - self.epsilon
-        return np.where(m >= self.mu, m - 0.5 * self.mu, 0.5 * np.clip(m, 0.0, self.mu) ** 2 / self.mu)
+        above, below = self._parts(y, p)
+        return above[0] + below[0]
 
     def derivative(self, y, p):
-        r = p - y
-        return np.sign(r) * np.clip((np.abs(r) - self.epsilon) / self.mu, 0.0, 1.0)
+        above, below = self._parts(y, p)
+        return above[1] - below[1]
 
     def curvature(self, y, p):
-        m = np.abs(p - y) - self.epsilon
-        return ((m > 0.0) & (m < self.mu)) / self.mu
+        above, below = self._parts(y, p)
+        return above[2] + below[2]
 
 
 REGRESSION_LOSSES = {

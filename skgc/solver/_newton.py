@@ -37,6 +37,9 @@ __all__ = ["newton_solver", "NewtonSettings"]
 
 _ARMIJO = 1e-4
 _MAX_HALVINGS = 20
+# A smoothing stage is solved when the decrement is below these fractions of its width mu
+# (an interior-point method's centring: 1/2 and 1/20 of the barrier weight mu / 4).
+_CENTRED, _CENTRED_FINAL = 0.125, 0.0125
 
 
 @dataclass
@@ -249,11 +252,16 @@ class _NewtonRun:
 
     def _small(self, decrease, objective, final):
         """Whether the decrement says this stage is solved: to ``tol`` relative to the
-        objective, or, while the smoothing is still to be refined, to 1% of its width
-        (the smoothing's own error is of that order)."""
+        objective; for a smoothed loss, also centred on its smoothing (close enough to
+        the smoothed minimiser that its accuracy ``mu / 2`` holds, and that the next,
+        ten times finer, stage starts within Newton's fast reach)."""
         scale = max(abs(objective), 1e-8 * self.scale)
-        if not final:
-            return decrease <= max(self._target * scale, 0.01 * self.smoothing)
+        if self.smoothing is not None:
+            centred = (_CENTRED_FINAL if final else _CENTRED) * self.smoothing
+            if not final:
+                return decrease <= centred
+            return self.settings.tol is not None and decrease <= min(
+                centred, self.settings.tol * scale)
         return self.settings.tol is not None and decrease <= self.settings.tol * scale
 
     @property
@@ -377,9 +385,12 @@ class _NewtonRun:
         """Levenberg-Marquardt damping from how well each model predicted its decrease.
 
         A model that over-reaches (the line search had to halve the step, where the
-        curvature is flat, e.g. a finely smoothed hinge) is damped in proportion; one that
-        predicts well is trusted more, back to the undamped Newton model.
+        curvature is flat, e.g. nearly separable classes) is damped in proportion; one that
+        predicts well is trusted more, back to the undamped Newton model. A
+        barrier-smoothed loss (self-concordant) needs no damping with an exact line search.
         """
+        if self.smoothing is not None and not self.settings.stochastic:
+            return
         over = halvings > 0
         self.levenberg[over] = np.maximum(self.levenberg[over], 1e-3) * 2.0**halvings[over]
         good = ~over & accepted & (actual >= 0.75 * predicted)

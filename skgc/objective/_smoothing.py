@@ -1,0 +1,51 @@
+"""Smooth stand-ins for the kinked losses: the log-barrier smoothing of ``max(0, m)``.
+
+The hinge ``max(0, m)`` is the smallest slack ``xi`` with ``xi >= m`` and ``xi >= 0``.
+Replacing the two constraints by the barrier ``-t log(xi - m) - t log(xi)`` and minimising
+over ``xi`` in closed form gives
+
+``phi_t(m) = xi - t log(xi - m) - t log(xi)``, ``xi = (m + 2t + sqrt(m^2 + 4t^2)) / 2``,
+
+smooth and strictly convex in ``m``, with slope ``t / (xi - m)`` in ``(0, 1)`` and a
+curvature that is positive everywhere and decays like ``t / m^2`` away from the kink.
+Minimising ``mean phi_t + penalty`` is the central path of an interior-point method for
+the exact problem: its minimiser is within ``2 t`` (per kink and sample) of the exact
+optimum, and Newton's method converges on it in a few steps from the minimiser for a
+``t`` ten times larger (the barrier is self-concordant). A rounded kink (the Huber-type
+``m^2 / 2mu`` band) has zero curvature outside the band instead, and Newton steps on it
+need several times as many iterations.
+
+The smoothed losses (:meth:`skgc.objective.Loss.smoothed`) take ``mu``, the accuracy of
+the smoothed optimum: ``t = mu / 4`` per kink, so that their minimiser is within ``mu / 2``
+per sample of the exact optimum.
+"""
+
+import numpy as np
+
+__all__ = ["barrier_max"]
+
+
+def barrier_max(m, t):
+    """The barrier smoothing of ``max(0, m)``, its slope and its curvature.
+
+    Parameters
+    ----------
+    m : ndarray
+    t : float
+        The barrier's weight (the kink's rounding).
+
+    Returns
+    -------
+    value, slope, curvature : ndarray
+        ``phi_t(m)`` and its first and second derivatives in ``m``.
+    """
+    root = np.sqrt(m * m + 4.0 * t * t)
+    # root - m and root + m without cancellation
+    root_minus_m = np.where(m > 0, 4.0 * t * t / (root + np.abs(m)), root - m)
+    root_plus_m = np.where(m < 0, 4.0 * t * t / (root + np.abs(m)), root + m)
+    slack = 0.5 * (2.0 * t + root_plus_m)  # xi
+    excess = 0.5 * (2.0 * t + root_minus_m)  # xi - m
+    value = slack - t * np.log(excess) - t * np.log(slack)
+    slope = t / excess
+    curvature = t * root_minus_m / (2.0 * root * excess * excess)
+    return value, slope, curvature
