@@ -81,9 +81,10 @@ def test_trace_replays_from_the_start_of_every_fit():
 @pytest.mark.parametrize("backend", ["threading", "loky"])
 def test_slow_worker_is_cut_at_the_deadline_and_model_equals_simulation(backend,
                                                                          binary_data):
-    # worker 2 sleeps 20x the deadline every iteration; the others answer at once
+    # worker 2 sleeps 20x the deadline every iteration; the others answer at once. Gradient
+    # descent: one round per iteration, decoded when the deadline passes
     params = dict(stragglers=FixedDelays([0.0, 0.0, 20 * DEADLINE, 0.0]), deadline=DEADLINE,
-                  n_workers=4, max_iter=20, tol=None, random_state=0)
+                  n_workers=4, max_iter=20, tol=None, random_state=0, solver="gd")
     X, y = binary_data
     model = CodedGradientClassifier(backend=backend, **params).fit(X, y)
     durations = np.diff(model.history_["time"], prepend=0.0)
