@@ -112,6 +112,8 @@ class LokyBackend(LiveBackend):
     """
 
     name = "loky"
+    #: Where the worker processes come from (and go back to, idle, after the fit).
+    pool = POOL
     #: Seconds the workers may take to start and map their partitions.
     startup_timeout = 120.0
     #: Seconds a worker may take to end its task at ``close`` before its process is killed.
@@ -137,7 +139,7 @@ class LokyBackend(LiveBackend):
         worker.generation += 1
         worker.conn = worker.pid = None
         hello, board = (j, worker.generation), self._board
-        worker.future = POOL.submit(serve_connection, board.address, board.authkey, hello,
+        worker.future = self.pool.submit(serve_connection, board.address, board.authkey, hello,
                                     self._path, self.data.bounds, self.supports[j],
                                     self.datafit)
         worker.future.add_done_callback(lambda _, hello=hello: board.post((*hello, None, None)))

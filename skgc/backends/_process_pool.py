@@ -67,8 +67,16 @@ class ProcessPool:
 
     @property
     def n_idle(self):
-        """Executors waiting for a task."""
+        """Processes waiting for a task."""
         return len(self._idle)
+
+    def shutdown(self):
+        """End the idle processes now rather than after ``idle_timeout``; the next task
+        starts a new one."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for executor in idle:
+            executor.shutdown(wait=True)
 
 
 #: The pool every :class:`~skgc.backends.LokyBackend` of this process draws from.
