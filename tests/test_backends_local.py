@@ -273,3 +273,33 @@ def test_exact_code_stops_waiting_once_decodable(regression_data):
     assert np.diff(model.history_["time"], prepend=0.0).max() < 0.25
     assert not model.history_["fallback"].any()
     np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-10, atol=1e-12)
+
+
+def test_a_script_needs_no_main_guard_nor_to_close_its_backend(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "script.py"
+    script.write_text(
+        "import numpy as np\n"
+        "from sklearn.datasets import make_regression\n"
+        "from skgc import CodedGradientRegressor\n"
+        "from skgc.backends import LokyBackend\n"
+        "from skgc.coding import make_code\n"
+        "from skgc.objective import Datafit, PartitionedData, get_loss\n"
+        "from skgc.stragglers import check_stragglers\n"
+        "print('top level', flush=True)\n"
+        "X, y = make_regression(200, 4, random_state=0)\n"
+        "model = CodedGradientRegressor(n_workers=2, backend='loky', max_iter=3).fit(X, y)\n"
+        "data = PartitionedData(X, y[:, None], np.ones(200), 2, random_state=0)\n"
+        "backend = LokyBackend(check_stragglers(None, 2), 1.0, 0).start(\n"
+        "    data, Datafit(get_loss('squared_error', 0.1)), make_code('ignore', 2))\n"
+        "print(backend.gradient(np.zeros((4, 1)), np.zeros(1)).n_alive, flush=True)\n"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    # the workers do not run the script again; exit closes the backend left open
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          env=env, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["top", "level", "2"]

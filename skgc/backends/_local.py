@@ -131,6 +131,7 @@ class LokyBackend(LiveBackend):
                     self._path)
         for j in range(code.n_workers):
             self._start_worker(j)
+        _close_at_exit(self)
         self._await_ready()
 
     def _start_worker(self, j):
@@ -230,11 +231,36 @@ class LokyBackend(LiveBackend):
         self.n_replaced += 1
 
     def _shutdown(self):
+        _OPEN.discard(self)
         finalizer = getattr(self, "_finalizer", None)
         if finalizer is not None:
             finalizer()
         elif getattr(self, "_board", None) is not None:
             self._board.close()
+
+
+#: Loky backends whose workers may still be serving.
+_OPEN = weakref.WeakSet()
+_exit_hook = []
+
+
+def _close_at_exit(backend):
+    """Close ``backend`` at interpreter exit should it still be open then.
+
+    At exit loky waits for its executors' running tasks, and a worker's task ends only when
+    its master stops it: the backend must close first. Threading's exit callbacks run
+    last registered first, and loky registers its own when its first executor starts,
+    before this one (``concurrent.futures`` uses the same hook).
+    """
+    _OPEN.add(backend)
+    if not _exit_hook:
+        threading._register_atexit(_close_open_backends)
+        _exit_hook.append(_close_open_backends)
+
+
+def _close_open_backends():
+    for backend in list(_OPEN):
+        backend.close()
 
 
 def _release(workers, board, folder, stop_timeout):
