@@ -140,9 +140,9 @@ class LokyBackend(LiveBackend):
         worker.generation += 1
         worker.conn = worker.pid = None
         hello, board = (j, worker.generation), self._board
-        worker.future = self.pool.submit(serve_connection, board.address, board.authkey, hello,
-                                    self._path, self.data.bounds, self.supports[j],
-                                    self.datafit)
+        worker.future = self.pool.submit(serve_connection, board.address, board.authkey,
+                                         hello, self._path, self.data.bounds,
+                                         self.supports[j], self.datafit)
         worker.future.add_done_callback(lambda _, hello=hello: board.post((*hello, None, None)))
 
     def _await_ready(self):
@@ -157,8 +157,9 @@ class LokyBackend(LiveBackend):
             self._admit(self._board.take(remaining), starting=True)
 
     def _admit(self, arrivals, starting=False):
-        """Register the workers that called back (and give them the current request);
-        replace those whose task ended; raise what keeps workers from calling back."""
+        """Register the workers that called back and return their indices; replace those
+        whose task ended; raise what keeps workers from calling back."""
+        admitted = []
         for arrival in arrivals:
             if isinstance(arrival, BaseException):
                 raise arrival
@@ -169,13 +170,13 @@ class LokyBackend(LiveBackend):
                     conn.close()
             elif conn is not None:
                 worker.conn, worker.pid = conn, pid
-                if self._last is not None:
-                    self._send(j)
+                admitted.append(j)
             elif starting and not isinstance(worker.future.exception(), BrokenProcessPool):
                 raise RuntimeError(f"worker process {j} failed while starting."
                                    ) from worker.future.exception()
             else:
                 self._replace(j)
+        return admitted
 
     @property
     def pids(self):
@@ -206,7 +207,8 @@ class LokyBackend(LiveBackend):
         for handle in wait([*lines, self._board], timeout):
             if handle is not self._board and not self._take(lines[handle], tag, events):
                 self._replace(lines[handle])
-        self._admit(self._board.take())
+        for j in self._admit(self._board.take()):  # a new process: the current request
+            self._send(j)
         return events
 
     def _take(self, j, tag, events):

@@ -102,7 +102,7 @@ class Switchboard:
         self._arrivals = queue.Queue()
         self._wake_read, self._wake_write = os.pipe()
         os.set_blocking(self._wake_read, False)
-        self._closed = False
+        self._closed, self._closing = False, threading.Lock()
         self._thread = threading.Thread(target=self._answer, daemon=True,
                                         name="skgc-switchboard")
         self._thread.start()
@@ -132,12 +132,12 @@ class Switchboard:
             self.post((slot, generation, pid, conn))
 
     def post(self, item):
-        """Queue ``item`` and wake whoever waits on :meth:`fileno`."""
-        self._arrivals.put(item)
-        try:
-            os.write(self._wake_write, b"\0")
-        except OSError:  # closed: nobody waits any more
-            pass
+        """Queue ``item`` and wake whoever waits on :meth:`fileno`; nothing once closed
+        (the pipe's descriptor numbers may then belong to other files)."""
+        with self._closing:
+            if not self._closed:
+                self._arrivals.put(item)
+                os.write(self._wake_write, b"\0")
 
     def fileno(self):
         return self._wake_read
@@ -160,9 +160,10 @@ class Switchboard:
 
     def close(self):
         """Stop answering, release the socket and the pipe; never raises or blocks long."""
-        if self._closed:
-            return
-        self._closed = True
+        with self._closing:
+            if self._closed:
+                return
+            self._closed = True
         try:  # a knock wakes the answering thread from accept(), to see the flag
             with socket.socket(getattr(socket, self._family)) as knock:
                 knock.settimeout(1.0)
