@@ -1,7 +1,8 @@
 """What the two estimators share: parameters, validation and the fit driver.
 
-The estimators are thin: they validate the input, build the objective (data partitions,
-loss, penalty), the code and the straggler model, and hand an oracle to the solver.
+The estimators are thin: they validate the input, resolve the fit's plan
+(:func:`skgc.plan.make_plan`: stragglers, deadline, code, partitions), run the chosen solver
+on the plan's master and set the fitted attributes.
 """
 
 import warnings
@@ -9,21 +10,21 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._callbacks import CallbackSupportMixin, IterationCallbacks
-from .backends import (BACKENDS, Backend, CurvatureOracle, GramRefresh, Master, backend_class,
-                       make_backend)
-from .coding import CODE_NAMES, GradientCode, default_load, make_code
-from .deadline import choose_deadline
-from .objective import Datafit, PartitionedData, Penalty, get_loss
+from ._callbacks import CallbackSupportMixin, IterationCallbacks, with_callbacks
+from .backends import BACKENDS, Backend
+from .coding import CODE_NAMES, GradientCode
+from .master import CurvatureOracle
+from .objective import Datafit, Penalty, get_loss
+from .plan import make_plan
 from .solver import (SCHEDULES, SOLVERS, NewtonSettings, StepSchedule, coded_gradient_descent,
                      lbfgs_solver, newton_solver)
-from .stragglers import StragglerModel, check_stragglers
+from .stragglers import StragglerModel
 
 __all__ = ["BaseCodedGradient"]
 
@@ -69,7 +70,7 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
         "n_workers": [Interval(Integral, 1, None, closed="left")],
         "n_partitions": [Interval(Integral, 1, None, closed="left"), None],
         "load": [Interval(Integral, 1, None, closed="left"), "array-like", None],
-        "code": [StrOptions(set(CODE_NAMES)), GradientCode],
+        "code": [StrOptions(CODE_NAMES), GradientCode],
         "stragglers": [None, Interval(Real, 0, 1, closed="both"), "array-like", StragglerModel],
         "backend": [StrOptions(set(BACKENDS)), Backend],
         "deadline": [Interval(Real, 0, None, closed="neither"),
@@ -80,6 +81,57 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
         "solver": [StrOptions(set(SOLVERS))],
         "max_newton_features": [Interval(Integral, 1, None, closed="left")],
     }
+
+    def _set_parameters(self, values):
+        """Store the constructor's arguments (``locals()`` of a preset's ``__init__``) as
+        attributes of the same names, as scikit-learn's parameters must be."""
+        for name in self._get_param_names():
+            setattr(self, name, values[name])
+
+    # -- the scikit-learn methods shared by the presets --------------------------------
+
+    @with_callbacks
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        coef_init : ndarray of shape (n_features,) or (n_classes, n_features), default=None
+            Initial coefficients (the shape of ``coef_``).
+        intercept_init : ndarray of shape (1,) or (n_classes,), default=None
+            Initial intercept (the shape of ``intercept_``).
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        self._check_sgd_params()
+        self._guarded(True, self._fit, X, y, sample_weight, coef_init, intercept_init, None,
+                      incremental=False)
+        self._warn_negative_power_t()
+        return self
+
+    def _partial_fit(self, X, y, sample_weight, classes=None):
+        """One iteration on the batch ``X, y``, from the current model."""
+        first = not hasattr(self, "coef_")
+        if first:
+            self._check_sgd_params(for_partial_fit=True)
+        return self._guarded(first, self._fit, X, y, sample_weight, None, None, classes,
+                             incremental=True)
+
+    def _fit(self, X, y, sample_weight, coef_init, intercept_init, classes, incremental):
+        X, Y, sample_weight = self._training_data(X, y, sample_weight, classes, incremental)
+        return self._fit_arrays(X, Y, sample_weight, coef_init, intercept_init,
+                                incremental=incremental)
+
+    def _resets_features(self, incremental):
+        """Whether validation records ``n_features_in_`` anew (not on a fitted
+        ``partial_fit``, which checks it)."""
+        return not (incremental and hasattr(self, "coef_"))
 
     # -- building blocks -------------------------------------------------------------
 
@@ -121,42 +173,11 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
             raise ValueError("sample_weight sums to zero: at least one sample needs weight.")
         return weight
 
-    def _build_code(self, n_samples, seed):
-        """The straggler model and the code for this fit."""
-        n_partitions = self.n_partitions
-        if n_partitions is None:
-            n_partitions = min(self.n_workers, n_samples)
-            _warn_fewer_samples_than_workers(self.n_workers, n_samples)
-        elif n_partitions > n_samples:
-            raise ValueError(
-                f"n_partitions={n_partitions} is more than the number of samples "
-                f"({n_samples} sample{'' if n_samples == 1 else 's'}); use at most "
-                f"{n_samples} partitions."
-            )
-        stragglers = check_stragglers(self.stragglers, self.n_workers)
-        load = None if self.load is None else (
-            self.load if np.isscalar(self.load) else np.asarray(self.load))
-        deadline = None if self.deadline == "auto" else self.deadline
-        if deadline == "optimal":
-            deadline = self._optimal_deadline(stragglers, n_partitions, load, seed)
-        probs = backend_class(self.backend).straggler_probs(stragglers, deadline)
-        code = make_code(self.code, self.n_workers, n_partitions, load=load,
-                         straggler_probs=probs, random_state=seed)
-        return stragglers, code, deadline
-
-    def _optimal_deadline(self, stragglers, n_partitions, load, seed):
-        """``deadline="optimal"``: the deadline of least expected time to accuracy."""
-        if not isinstance(self.code, str) or load is not None and not np.isscalar(load):
-            raise ValueError(
-                "deadline='optimal' needs a code given by name and a single integer load."
-            )
-        loads = (load if load is not None else default_load(self.n_workers, n_partitions),)
-        return choose_deadline(stragglers, loads=loads, code=self.code,
-                               n_partitions=n_partitions, random_state=seed).deadline
-
-    def _schedule(self, loss, datafit, data, code, penalty, seed):
+    def _schedule(self, plan, penalty):
         """The step-size schedule, from the objective's smoothness and the code's noise."""
-        smoothness = datafit.smoothness(data, random_state=seed) + penalty.l2
+        loss, code = plan.datafit.loss, plan.code
+        smoothness = plan.datafit.smoothness(plan.data, random_state=plan.solver_seed) \
+            + penalty.l2
         if self.learning_rate == "auto" and not np.isfinite(smoothness):
             raise ValueError(_OVERFLOW + " (learning_rate='auto' needs the smoothness "
                              "constant of the objective, which overflows.)")
@@ -191,51 +212,55 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
 
     def _run(self, X, Y, sample_weight, coef, intercept, *, max_iter, validation, t_start,
              tol, seed_offset=0, callbacks_on=False, incremental=False):
-        """Partition the data, build the code and run the solver.
+        """Resolve the plan and run the solver on its master.
 
-        Returns the solver's result, the master, the straggler model, the deadline and the
-        solver's name; sets nothing on self.
+        Returns the solver's result, the plan, the master and the solver's name; sets
+        nothing on self.
         """
-        random_state = check_random_state(self.random_state)
-        seeds = random_state.randint(np.iinfo(np.int32).max, size=5) + seed_offset
-        seeds %= np.iinfo(np.int32).max
-        loss = get_loss(self.loss, self.epsilon)
+        plan = make_plan(
+            X, Y, sample_weight, loss=self.loss, epsilon=self.epsilon,
+            fit_intercept=self.fit_intercept, n_workers=self.n_workers,
+            n_partitions=self.n_partitions, load=self.load, code=self.code,
+            stragglers=self.stragglers, deadline=self.deadline, backend=self.backend,
+            shuffle=self.shuffle, random_state=self._fit_seed(seed_offset))
         penalty = Penalty.from_sgd_params(self.penalty, self.alpha, self.l1_ratio)
-        stragglers, code, deadline = self._build_code(X.shape[0], int(seeds[0]))
-        data = PartitionedData(X, Y, sample_weight, code.n_partitions, self.shuffle,
-                               int(seeds[1]))
-        datafit = Datafit(loss, self.fit_intercept)
-        backend = make_backend(self.backend, stragglers, deadline, int(seeds[3]))
-        master = Master(code, self.variance_reduction, self._learns_stragglers(),
-                        random_state=int(seeds[4]), delay_variance_reduction=True)
-        solver = self._resolve_solver(X.shape[1], code, master, incremental)
-        if solver != "gd" and master.variance_reduced:
-            master.decoder.activate()  # gradient descent switches it on at its first stall
-        with backend.start(data, datafit, code, master):
-            gradient = (GramRefresh(backend.gradient, master, data, datafit)
-                        if self.gradient_aware else backend.gradient)
-            callbacks = IterationCallbacks(self, X, max_iter) if callbacks_on else None
+        learn = self._learns_stragglers(plan.backend)
+        with plan.run(variance_reduction=self.variance_reduction, estimate_stragglers=learn,
+                      gradient_aware=self.gradient_aware,
+                      delay_variance_reduction=True) as master:
+            solver = self._resolve_solver(X.shape[1], plan.code, master, incremental)
+            if solver != "gd":
+                master.refine()  # gradient descent switches it on at its first stall
+            callbacks = (IterationCallbacks(self, X, max_iter, self._public_coef)
+                         if callbacks_on else None)
             on_iteration = callbacks and callbacks.on_iteration
             if solver == "newton":
-                oracle = CurvatureOracle(backend, data, gradient,
-                                         self._holds_objective(loss, code))
+                oracle = CurvatureOracle(master, self._holds_objective(plan))
                 result = newton_solver(
                     oracle, coef, intercept, penalty,
-                    self._newton_settings(loss, code, max_iter, tol),
+                    self._newton_settings(plan, max_iter, tol),
                     validation_score=validation, n_iter_no_change=self.n_iter_no_change,
                     verbose=self.verbose, callback=on_iteration)
             elif solver == "lbfgs":
-                result = lbfgs_solver(gradient, coef, intercept, penalty, max_iter=max_iter,
-                                      tol=tol, smoothing=_initial_smoothing(loss),
+                result = lbfgs_solver(master.gradient, coef, intercept, penalty,
+                                      max_iter=max_iter, tol=tol,
+                                      smoothing=_initial_smoothing(plan.datafit.loss),
                                       callback=on_iteration)
             else:
                 result = self._gradient_descent(
-                    gradient, coef, intercept, penalty, loss, datafit, data, code, master,
-                    max_iter=max_iter, tol=tol, validation=validation, t_start=t_start,
-                    seed=int(seeds[2]), callback=on_iteration)
+                    master, plan, coef, intercept, penalty, max_iter=max_iter, tol=tol,
+                    validation=validation, t_start=t_start, callback=on_iteration)
             if callbacks is not None:
                 callbacks.close(result.coef, result.intercept)
-        return result, master, stragglers, backend.deadline, solver
+        return result, plan, master, solver
+
+    def _fit_seed(self, offset):
+        """The seed of this fit's plan: ``random_state`` itself, or, for the
+        ``offset``-th call of ``partial_fit``, a seed of its own."""
+        if not offset:
+            return self.random_state
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        return (seed + offset) % np.iinfo(np.int32).max
 
     def _resolve_solver(self, n_features, code, master, incremental):
         """The solver that ``solver="auto"`` means for this fit.
@@ -248,9 +273,15 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
         gradient keeps a noise floor (an inexact code without the control variate: gradient
         descent then averages its iterates, which Newton steps do not).
         """
+        noisy = not code.waits_for_all and code.residual_error("independent") > 1e-12
+        if self.solver == "lbfgs" and noisy and self._patience(code)[0]:
+            raise ValueError(
+                "solver='lbfgs' needs exact gradients, and the code decodes approximate ones "
+                f"under these stragglers (code {code.name!r}). Use solver='newton' or 'gd' "
+                "(or 'auto'), or a code that waits for every worker (code='full')."
+            )
         if self.solver != "auto":
             return self.solver
-        noisy = not code.waits_for_all and code.residual_error("independent") > 1e-12
         if incremental or self.learning_rate != "auto" or self.average or (
                 noisy and not master.variance_reduced):
             return "gd"
@@ -258,32 +289,34 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
             return "newton"
         return "gd" if self._patience(code)[0] else "lbfgs"
 
-    def _holds_objective(self, loss, code):
+    def _holds_objective(self, plan):
         """Whether the master answers gradients from the partitions' exact quadratic models
         once every partition has been delivered (squared loss under stragglers: no more
         rounds, so no more waiting; without stragglers every round is exact anyway)."""
-        return loss.constant_curvature and self._patience(code)[0]
+        return plan.datafit.loss.constant_curvature and self._patience(plan.code)[0]
 
-    def _newton_settings(self, loss, code, max_iter, tol):
+    def _newton_settings(self, plan, max_iter, tol):
         """Line search without stragglers; with them, half steps until every worker has
         answered once (unit steps from then on) and a stop that needs the decrement small
         for ``patience`` iterations."""
-        stochastic, patience = self._patience(code)
+        loss = plan.datafit.loss
+        stochastic, patience = self._patience(plan.code)
         damping = 0.5 if stochastic else 1.0
         return NewtonSettings(max_iter=max_iter, tol=tol, stochastic=stochastic,
                               damping=damping, patience=patience if stochastic else 1,
                               constant_curvature=loss.constant_curvature,
                               smoothing=_initial_smoothing(loss))
 
-    def _gradient_descent(self, gradient, coef, intercept, penalty, loss, datafit, data, code,
-                          master, *, max_iter, tol, validation, t_start, seed, callback):
+    def _gradient_descent(self, master, plan, coef, intercept, penalty, *, max_iter, tol,
+                          validation, t_start, callback):
         """The paper's algorithm: (proximal) coded gradient descent with SGD's schedules."""
-        schedule = self._schedule(loss, datafit, data, code, penalty, seed)
+        code = plan.code
+        schedule = self._schedule(plan, penalty)
         noisy = (not code.waits_for_all) and code.residual_error("independent") > 1e-12
         stochastic, patience = self._patience(code)
-        refine = master.decoder.activate if master.variance_reduced else None
+        refine = master.refine if master.variance_reduced else None
         return coded_gradient_descent(
-            gradient, coef, intercept, penalty, schedule, max_iter=max_iter,
+            master.gradient, coef, intercept, penalty, schedule, max_iter=max_iter,
             tol=tol, n_iter_no_change=patience, average=self.average, noisy=noisy,
             stochastic=stochastic, refine=refine, validation_score=validation,
             t_start=t_start, verbose=self.verbose, callback=callback,
@@ -302,11 +335,11 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
         staleness = 1.0 / max(1.0 - float(np.mean(p)), 1e-3)
         return True, int(np.ceil(self.n_iter_no_change * staleness))
 
-    def _learns_stragglers(self):
+    def _learns_stragglers(self, backend):
         """``estimate_stragglers="auto"``: learn them on real backends given no model."""
         if self.estimate_stragglers != "auto":
             return bool(self.estimate_stragglers)
-        return self.stragglers is None and backend_class(self.backend).name != "simulated"
+        return self.stragglers is None and not backend.virtual_clock
 
     def _fit_arrays(self, X, Y, sample_weight, coef_init, intercept_init, *, incremental):
         """Fit on validated arrays and set the fitted attributes all at once."""
@@ -321,7 +354,7 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
         validation = None
         if self.early_stopping and not incremental:
             X, Y, sample_weight, validation = self._split_validation(X, Y, sample_weight)
-        result, master, stragglers, deadline, solver = self._run(
+        result, plan, master, solver = self._run(
             X, Y, sample_weight, coef, intercept,
             max_iter=1 if incremental else self.max_iter, validation=validation,
             t_start=previous_iter, tol=None if incremental else self.tol,
@@ -335,9 +368,9 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
         self.n_iter_ = result.n_iter
         self.t_ = (previous_t - 1 if incremental else 0) + result.n_iter * X.shape[0] + 1
         self.history_ = result.history
-        self.code_, self.stragglers_ = master.code, stragglers
+        self.code_, self.stragglers_ = master.code, plan.stragglers
         self.straggler_probs_ = np.array(master.straggler_probs, dtype=float)
-        self.deadline_ = float(deadline)
+        self.deadline_ = plan.deadline
         self.solver_ = solver
         return self
 
@@ -405,18 +438,6 @@ def _check_validation_weights(weight):
         raise ValueError(
             "The sample weights for validation set are all zero, consider using a "
             "different random state."
-        )
-
-
-def _warn_fewer_samples_than_workers(n_workers, n_samples):
-    """Say that the default ``n_partitions`` was capped at the number of samples."""
-    if n_workers > n_samples:
-        warnings.warn(
-            f"n_workers={n_workers} is more than the number of samples ({n_samples}): the "
-            f"data are cut into {n_samples} partitions (one sample each) that the "
-            f"{n_workers} workers share, and code_ describes {n_workers} workers. Set "
-            "n_partitions to choose the partitions and silence this warning.",
-            UserWarning,
         )
 
 

@@ -24,22 +24,24 @@ class IterationCallbacks:
     Parameters
     ----------
     estimator : BaseCodedGradient
-        The estimator being fitted (its ``_public_coef`` turns solver iterates into
-        ``coef_`` / ``intercept_``).
+        The estimator being fitted.
     X : array-like
         The training data.
     max_iter : int
+    to_public : callable
+        ``to_public(coef, intercept) -> (coef_, intercept_)``: the solver's iterate as the
+        estimator's fitted attributes.
     """
 
-    def __init__(self, estimator, X, max_iter):
-        self.estimator, self.X = estimator, X
+    def __init__(self, estimator, X, max_iter, to_public):
+        self.estimator, self.X, self.to_public = estimator, X, to_public
         self.context = None
         if hasattr(estimator, "_init_callback_context"):
             self.context = estimator._init_callback_context(max_subtasks=max_iter)
             self.context.call_on_fit_task_begin(estimator=estimator, X=X)
 
     def _attributes(self, coef, intercept):
-        coef_, intercept_ = self.estimator._public_coef(coef, intercept)
+        coef_, intercept_ = self.to_public(coef, intercept)
         return {"coef_": coef_, "intercept_": intercept_}
 
     def on_iteration(self, iteration, coef, intercept):

@@ -13,7 +13,6 @@ from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classi
 from sklearn.utils.validation import validate_data
 
 from ._base import BaseCodedGradient, _check_validation_weights
-from ._callbacks import with_callbacks
 from ._docstrings import CODING_PARAMETERS, FITTED_ATTRIBUTES, SGD_PARAMETERS
 from .objective import LOSSES
 
@@ -96,62 +95,7 @@ default="hinge"
                  backend="simulated", deadline=None, variance_reduction=True,
                  estimate_stragglers="auto", gradient_aware=False, solver="auto",
                  max_newton_features=1000):
-        self.loss = loss
-        self.penalty = penalty
-        self.alpha = alpha
-        self.l1_ratio = l1_ratio
-        self.fit_intercept = fit_intercept
-        self.max_iter = max_iter
-        self.tol = tol
-        self.shuffle = shuffle
-        self.verbose = verbose
-        self.epsilon = epsilon
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.learning_rate = learning_rate
-        self.eta0 = eta0
-        self.power_t = power_t
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.class_weight = class_weight
-        self.warm_start = warm_start
-        self.average = average
-        self.n_workers = n_workers
-        self.n_partitions = n_partitions
-        self.load = load
-        self.code = code
-        self.stragglers = stragglers
-        self.backend = backend
-        self.deadline = deadline
-        self.variance_reduction = variance_reduction
-        self.estimate_stragglers = estimate_stragglers
-        self.gradient_aware = gradient_aware
-        self.solver = solver
-        self.max_newton_features = max_newton_features
-
-    @with_callbacks
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
-        """Fit the model by coded gradient descent.
-
-        Parameters
-        ----------
-        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-        coef_init : ndarray of shape (n_classes, n_features), default=None
-        intercept_init : ndarray of shape (n_classes,), default=None
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        self : object
-        """
-        self._check_sgd_params()
-        self._guarded(True, self._fit, X, y, sample_weight, coef_init, intercept_init,
-                      classes=None, incremental=False)
-        self._warn_negative_power_t()
-        return self
+        self._set_parameters(locals())
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -159,7 +103,7 @@ default="hinge"
 
         Parameters
         ----------
-        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
         classes : array-like of shape (n_classes,), default=None
             All the classes; required on the first call.
@@ -169,18 +113,16 @@ default="hinge"
         -------
         self : object
         """
-        first = not hasattr(self, "coef_")
-        if first:
-            self._check_sgd_params(for_partial_fit=True)
-            if self.class_weight == "balanced":
-                raise ValueError(_BALANCED_PARTIAL_FIT)
-        return self._guarded(first, self._fit, X, y, sample_weight, None, None,
-                             classes=classes, incremental=True)
+        if not hasattr(self, "coef_") and self.class_weight == "balanced":
+            raise ValueError(_BALANCED_PARTIAL_FIT)
+        return self._partial_fit(X, y, sample_weight, classes)
 
-    def _fit(self, X, y, sample_weight, coef_init, intercept_init, classes, incremental):
-        reset = not (incremental and hasattr(self, "coef_"))
+    def _training_data(self, X, y, sample_weight, classes, incremental):
+        """Validated ``X``, -1 / +1 targets (one column per class, one-versus-all) and the
+        sample weights times the class weights; sets ``classes_`` (from ``y`` in ``fit``,
+        from ``classes`` on the first ``partial_fit``)."""
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32],
-                             order="C", reset=reset)
+                             order="C", reset=self._resets_features(incremental))
         check_classification_targets(y)
         if incremental:
             _check_partial_fit_first_call(self, classes)
@@ -194,8 +136,7 @@ default="hinge"
         if len(unknown):
             raise ValueError(f"y has classes {unknown} that are not in classes={self.classes_}.")
         sample_weight = self._sample_weight(sample_weight, X) * self._class_weights(y)
-        return self._fit_arrays(X, self._targets(y), sample_weight, coef_init, intercept_init,
-                                incremental=incremental)
+        return X, self._targets(y), sample_weight
 
     def _class_weights(self, y):
         weights = compute_class_weight(self.class_weight, classes=self.classes_, y=y) \
@@ -247,7 +188,7 @@ default="hinge"
 
         Parameters
         ----------
-        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
@@ -270,7 +211,7 @@ default="hinge"
 
         Parameters
         ----------
-        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
@@ -295,7 +236,7 @@ default="hinge"
 
         Parameters
         ----------
-        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------

@@ -108,7 +108,8 @@ default=None
         workers' mean answer rate with them; it converges in a few passes whatever the
         conditioning of ``X``. Non-smooth losses (hinge, perceptron, epsilon-insensitive)
         are smoothed, ever more finely, down to ``tol``. "lbfgs": L-BFGS on decoded
-        gradients (no curvature from the workers), for wide data without stragglers.
+        gradients (no curvature from the workers), for wide data without stragglers; it
+        needs exact gradients and is refused under stragglers with an approximate code.
         "gd": the paper's coded (proximal) gradient descent with ``learning_rate``'s
         schedule. "auto": "newton" below ``max_newton_features`` features; beyond, "lbfgs"
         without stragglers and "gd" with them; "gd" for ``partial_fit``, averaging or an

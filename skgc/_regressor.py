@@ -7,7 +7,6 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import column_or_1d, validate_data
 
 from ._base import BaseCodedGradient, _check_validation_weights
-from ._callbacks import with_callbacks
 from ._docstrings import CODING_PARAMETERS, FITTED_ATTRIBUTES, SGD_PARAMETERS
 from .objective import REGRESSION_LOSSES
 
@@ -72,62 +71,7 @@ class CodedGradientRegressor(RegressorMixin, BaseCodedGradient):
                  backend="simulated", deadline=None, variance_reduction=True,
                  estimate_stragglers="auto", gradient_aware=False, solver="auto",
                  max_newton_features=1000):
-        self.loss = loss
-        self.penalty = penalty
-        self.alpha = alpha
-        self.l1_ratio = l1_ratio
-        self.fit_intercept = fit_intercept
-        self.max_iter = max_iter
-        self.tol = tol
-        self.shuffle = shuffle
-        self.verbose = verbose
-        self.epsilon = epsilon
-        self.random_state = random_state
-        self.learning_rate = learning_rate
-        self.eta0 = eta0
-        self.power_t = power_t
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.warm_start = warm_start
-        self.average = average
-        self.n_workers = n_workers
-        self.n_partitions = n_partitions
-        self.load = load
-        self.code = code
-        self.stragglers = stragglers
-        self.backend = backend
-        self.deadline = deadline
-        self.variance_reduction = variance_reduction
-        self.estimate_stragglers = estimate_stragglers
-        self.gradient_aware = gradient_aware
-        self.solver = solver
-        self.max_newton_features = max_newton_features
-
-    @with_callbacks
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
-        """Fit the model by coded gradient descent.
-
-        Parameters
-        ----------
-        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-        coef_init : ndarray of shape (n_features,), default=None
-            Initial coefficients (warm start).
-        intercept_init : ndarray of shape (1,), default=None
-            Initial intercept.
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        self : object
-        """
-        self._check_sgd_params()
-        self._guarded(True, self._fit, X, y, sample_weight, coef_init, intercept_init,
-                      incremental=False)
-        self._warn_negative_power_t()
-        return self
+        self._set_parameters(locals())
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
@@ -135,7 +79,7 @@ class CodedGradientRegressor(RegressorMixin, BaseCodedGradient):
 
         Parameters
         ----------
-        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
         sample_weight : array-like of shape (n_samples,), default=None
 
@@ -143,27 +87,22 @@ class CodedGradientRegressor(RegressorMixin, BaseCodedGradient):
         -------
         self : object
         """
-        first = not hasattr(self, "coef_")
-        if first:
-            self._check_sgd_params(for_partial_fit=True)
-        return self._guarded(first, self._fit, X, y, sample_weight, None, None,
-                             incremental=True)
+        return self._partial_fit(X, y, sample_weight)
 
-    def _fit(self, X, y, sample_weight, coef_init, intercept_init, incremental):
-        reset = not (incremental and hasattr(self, "coef_"))
+    def _training_data(self, X, y, sample_weight, classes, incremental):
+        """Validated ``X``, the target as one column, and the sample weights."""
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32],
-                             order="C", y_numeric=True, multi_output=True, reset=reset)
+                             order="C", y_numeric=True, multi_output=True,
+                             reset=self._resets_features(incremental))
         y = column_or_1d(y, warn=True).astype(np.float64)
-        sample_weight = self._sample_weight(sample_weight, X)
-        return self._fit_arrays(X, y[:, None], sample_weight, coef_init, intercept_init,
-                                incremental=incremental)
+        return X, y[:, None], self._sample_weight(sample_weight, X)
 
     def predict(self, X):
         """Predict targets.
 
         Parameters
         ----------
-        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------

@@ -10,7 +10,7 @@ from skgc.stragglers import FixedDelays, replay_from_history
 
 distributed = pytest.importorskip("distributed")
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.workers]  # real workers
 
 DEADLINE = 0.15  # in-process cluster: scheduler, workers and master share the GIL
 

@@ -14,7 +14,7 @@ from skgc.backends import LokyBackend
 from skgc.stragglers import (FixedDelays, Pareto, ShiftedExponential, TraceDelays,
                              replay_from_history)
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.workers]  # real workers
 
 DEADLINE = 0.04
 OVERHEAD = 0.06  # sending, decoding and scheduling jitter on a loaded 2-core machine
@@ -162,30 +162,27 @@ def test_killed_worker_is_a_straggler_and_the_fit_goes_on(regression_data):
 
 
 def test_killed_worker_is_replaced_on_its_partitions(regression_data):
-    from skgc.coding import make_code
-    from skgc.objective import Datafit, PartitionedData, get_loss
-    from skgc.stragglers import check_stragglers
+    from skgc.backends._messages import Work
+    from skgc.plan import make_plan
 
     X, y = regression_data
-    data = PartitionedData(X, y[:, None], np.ones(len(y)), 4, random_state=0)
-    datafit = Datafit(get_loss("squared_error", 0.1))
-    coef, intercept = np.full((X.shape[1], 1), 0.5), np.zeros(1)
-    _, grad_coef, grad_intercept = datafit.sums(X, y[:, None], np.ones(len(y)), coef,
-                                                intercept)
-    with LokyBackend(check_stragglers(None, 4), 2.0, 0).start(
-            data, datafit, make_code("ignore", 4)) as backend:
+    plan = make_plan(X, y, n_workers=4, code="ignore", random_state=0)
+    work = Work("gradient", np.full((X.shape[1], 1), 0.5), np.zeros(1))
+    with LokyBackend().start(plan.data, plan.datafit, plan.code.allocation) as backend:
+        def ask():
+            return backend.round(work, plan.code.coefficients, np.zeros(4), 2.0)
+
+        before = ask()
         victim = backend.pids[1]
         os.kill(victim, signal.SIGKILL)
         limit = time.monotonic() + 120.0  # a new process may have to start (no timing test)
         while backend.pids[1] in (None, victim) and time.monotonic() < limit:
-            backend.gradient(coef, intercept)
-        estimate = backend.gradient(coef, intercept)
+            ask()
+        after = ask()
         assert backend.n_replaced == 1 and backend.pids[1] not in (None, victim)
-    # the new process holds worker 1's partitions: the exact gradient again
-    assert estimate.alive.all()
-    np.testing.assert_allclose(estimate.grad_coef * data.normaliser, grad_coef, rtol=1e-10)
-    np.testing.assert_allclose(estimate.grad_intercept * data.normaliser, grad_intercept,
-                               rtol=1e-10)
+    # the new process holds worker 1's partitions: the same message as before
+    assert before.alive.all() and after.alive.all()
+    np.testing.assert_allclose(after.answers[1], before.answers[1], rtol=1e-12)
     assert gone(victim)
 
 
@@ -220,21 +217,18 @@ def test_workers_are_kept_between_fits_and_freed_by_an_error(regression_data):
 
 
 def test_loky_places_data_once_and_ships_only_the_model(regression_data):
-    from skgc.coding import make_code
-    from skgc.objective import Datafit, PartitionedData, get_loss
-    from skgc.stragglers import check_stragglers
+    from skgc.plan import make_plan
 
     X, y = regression_data
-    code = make_code("optimal", 4, straggler_probs=np.full(4, 0.1))
-    data = PartitionedData(X, y[:, None], np.ones(len(y)), 4, random_state=0)
+    plan = make_plan(X, y, n_workers=4, backend="loky", deadline=1.0, random_state=0)
     coef, intercept = np.zeros((X.shape[1], 1)), np.zeros(1)
-    with LokyBackend(check_stragglers(None, 4), 1.0, 0).start(
-            data, Datafit(get_loss("squared_error", 0.1)), code) as backend:
+    with plan.run() as master:
+        backend = plan.backend
         folder = backend._folder
         assert os.path.getsize(os.path.join(folder, "data.pkl")) >= X.nbytes
         placed = backend.bytes_sent
         for _ in range(3):
-            estimate = backend.gradient(coef, intercept)
+            estimate = master.gradient(coef, intercept)
         per_iteration = (backend.bytes_sent - placed) / 3
         received = backend.bytes_received / 3
     assert placed == 0  # the data went through the memory-mapped file, not the pipes
@@ -285,16 +279,16 @@ def test_a_script_needs_no_main_guard_nor_to_close_its_backend(tmp_path):
         "from sklearn.datasets import make_regression\n"
         "from skgc import CodedGradientRegressor\n"
         "from skgc.backends import LokyBackend\n"
-        "from skgc.coding import make_code\n"
-        "from skgc.objective import Datafit, PartitionedData, get_loss\n"
-        "from skgc.stragglers import check_stragglers\n"
+        "from skgc.backends._messages import Work\n"
+        "from skgc.plan import make_plan\n"
         "print('top level', flush=True)\n"
         "X, y = make_regression(200, 4, random_state=0)\n"
         "model = CodedGradientRegressor(n_workers=2, backend='loky', max_iter=3).fit(X, y)\n"
-        "data = PartitionedData(X, y[:, None], np.ones(200), 2, random_state=0)\n"
-        "backend = LokyBackend(check_stragglers(None, 2), 1.0, 0).start(\n"
-        "    data, Datafit(get_loss('squared_error', 0.1)), make_code('ignore', 2))\n"
-        "print(backend.gradient(np.zeros((4, 1)), np.zeros(1)).n_alive, flush=True)\n"
+        "plan = make_plan(X, y, n_workers=2, code='ignore', random_state=0)\n"
+        "backend = LokyBackend().start(plan.data, plan.datafit, plan.code.allocation)\n"
+        "done = backend.round(Work('gradient', np.zeros((4, 1)), np.zeros(1)),\n"
+        "                     plan.code.coefficients, np.zeros(2), 5.0)\n"
+        "print(int(done.alive.sum()), flush=True)\n"
     )
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}

@@ -37,6 +37,8 @@ CATALOGUE = [
      f"{R}(n_workers=4, stragglers=np.full((4, 2), 0.1)).fit(X, y)", VE, "stragglers"),
     ("parameters", "a string as stragglers", f"{R}(stragglers='slow').fit(X, y)", VE,
      "stragglers"),
+    ("parameters", "L-BFGS on gradients an approximate code decodes",
+     f"{R}(solver='lbfgs', stragglers=0.2).fit(X, y)", VE, "exact gradients"),
     ("parameters", "a straggler model for another number of workers",
      f"{R}(n_workers=8, stragglers=paper_model(5)).fit(X, y)", VE, "stragglers"),
     ("parameters", "a load above the number of partitions", f"{R}(load=9).fit(X, y)", VE,
@@ -196,15 +198,16 @@ CATALOGUE = [
      f"{R}(n_workers=2, max_iter=1, backend='dask').fit(X, y)", VE, "Dask client"),
     ("backends", "a Dask client given as an address",
      "DaskBackend(client='tcp://127.0.0.1:8786')", TE, "client"),
-    ("backends", "probabilities instead of a straggler model",
-     "LokyBackend(stragglers=0.5)", TE, "stragglers"),
-    ("backends", "a backend with a negative deadline", "ThreadingBackend(deadline=-1.0)", VE, "deadline"),
-    ("backends", "a backend with an infinite deadline",
-     "ThreadingBackend(stragglers=FixedDelays([0.0, 0.0]), deadline=np.inf)", VE, "finite"),
+    ("backends", "an unknown backend name in a plan", "make_plan(X, y, backend='mpi')", VE,
+     "backend"),
+    ("backends", "a plan with a negative deadline", "make_plan(X, y, deadline=-1.0)", VE,
+     "deadline"),
+    ("backends", "a plan with an infinite deadline",
+     "make_plan(X, y, stragglers=FixedDelays([0.0] * 8), deadline=np.inf)", VE, "finite"),
     ("codes", "a million workers on 40 samples",
      f"{R}(n_workers=10 ** 6, max_iter=5).fit(X, y)", VE, "n_workers=1000000"),
-    ("backends", "a backend with a deadline given as text",
-     "ThreadingBackend(stragglers=FixedDelays([0.0, 0.0]), deadline='soon')", VE,
+    ("backends", "a plan with a deadline given as text",
+     "make_plan(X, y, stragglers=FixedDelays([0.0] * 8), deadline='soon')", VE,
      "deadline"),
 ]
 
@@ -219,13 +222,13 @@ def with_value(a, value):
 def namespace():
     """What the catalogue's expressions see."""
     import skgc
-    from skgc import backends, coding, stragglers
+    from skgc import backends, coding, plan, stragglers
 
     X = np.random.default_rng(0).normal(size=(40, 3))
     y = X @ np.array([1.0, -2.0, 0.5])
     ns = {"np": np, "sp": sp, "X": X, "y": y, "labels": (y > 0).astype(int),
           "with_value": with_value}
-    for module in (skgc, backends, coding, stragglers):
+    for module in (skgc, backends, coding, plan, stragglers):
         ns.update({name: getattr(module, name) for name in module.__all__})
     return ns
 

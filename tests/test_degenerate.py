@@ -39,7 +39,11 @@ def test_never_answering_workers_are_stragglers_under_a_finite_default_deadline(
     np.testing.assert_array_equal(est.code_.straggler_probs, [0.0, 0.0, 1.0, 1.0])
 
 
-@pytest.mark.parametrize("backend", ["simulated", "threading", "loky"])
+@pytest.mark.parametrize("backend", [
+    "simulated",
+    pytest.param("threading", marks=pytest.mark.workers),
+    pytest.param("loky", marks=pytest.mark.workers),
+])
 def test_nobody_ever_answering_is_refused_with_a_clear_message(backend, small_data):
     X, y = small_data
     for model in (FixedDelays([np.inf] * 4), TraceDelays(np.full((4, 5), np.inf))):
@@ -53,6 +57,7 @@ def test_nobody_ever_answering_is_refused_with_a_clear_message(backend, small_da
 # -- nobody answered in time ----------------------------------------------------------------
 
 
+@pytest.mark.workers
 @pytest.mark.parametrize("backend", ["threading", "loky"])
 def test_no_answer_in_any_iteration_is_an_error_naming_the_counts(backend, small_data):
     X, y = small_data

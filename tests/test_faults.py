@@ -23,7 +23,7 @@ from test_backends_local import Watched, _Hook, gone
 from skgc import CodedGradientRegressor
 from skgc.backends._process_pool import ProcessPool
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.workers]  # real workers
 
 DEADLINE = 0.1
 

@@ -4,8 +4,14 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize
 
-from skgc.coding import cyclic_allocation, greedy_allocation, optimal_coefficients, residual_error
-from skgc.coding._gradient_aware import gradient_aware_coefficients, gram_residual_error
+from skgc.coding import (
+    cyclic_allocation,
+    gradient_aware_coefficients,
+    gram_residual_error,
+    greedy_allocation,
+    optimal_coefficients,
+    residual_error,
+)
 
 
 def _numerical_optimum(p, allocation, gram):

@@ -10,10 +10,9 @@ from sklearn.linear_model import LogisticRegression, Ridge, SGDClassifier
 from sklearn.preprocessing import StandardScaler
 
 from skgc import CodedGradientClassifier, CodedGradientRegressor
-from skgc.backends import CurvatureOracle, Master, SimulatedBackend
-from skgc.coding import make_code
-from skgc.objective import Datafit, PartitionedData, get_loss
-from skgc.stragglers import check_stragglers, paper_model
+from skgc.master import CurvatureOracle
+from skgc.plan import make_plan
+from skgc.stragglers import paper_model
 
 
 def _standardised(loader):
@@ -131,14 +130,10 @@ def test_decoded_gradient_follows_the_iterate_once_every_worker_answered():
     squared loss the decoded gradient is then exact, whoever answers."""
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(200, 4)), rng.normal(size=200)
-    data = PartitionedData(X, y[:, None], np.ones(200), 6, random_state=0)
-    datafit = Datafit(get_loss("squared_error"))
-    probs = np.full(6, 0.4)
-    code = make_code("optimal", 6, straggler_probs=probs, random_state=0)
-    master = Master(code, variance_reduction=True)
-    backend = SimulatedBackend(check_stragglers(probs, 6), None, 0)
-    with backend.start(data, datafit, code, master):
-        oracle = CurvatureOracle(backend, data)
+    plan = make_plan(X, y, n_workers=6, stragglers=0.4, random_state=0)
+    data, datafit = plan.data, plan.datafit
+    with plan.run(variance_reduction=True) as master:
+        oracle = CurvatureOracle(master)
         coef, intercept = np.zeros((4, 1)), np.zeros(1)
         while not oracle.settled:
             oracle.curvature(coef, intercept)

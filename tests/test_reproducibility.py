@@ -32,6 +32,7 @@ def _fit_in_joblib(X, y, backend, n_jobs):
         return _fit(X, y)
 
 
+@pytest.mark.workers
 def test_same_random_state_same_bits_across_runs_and_joblib_settings(regression_data):
     X, y = regression_data
     reference = _fit(X, y)
@@ -68,6 +69,7 @@ def test_alive_matrix_decodes_bitmasks_beyond_63_workers():
     assert set(np.flatnonzero(alive[1])) == {3}
 
 
+@pytest.mark.workers
 @pytest.mark.timeout(60)
 def test_threading_fit_replayed_in_simulation_gives_the_same_model(regression_data):
     X, y = regression_data

@@ -317,7 +317,12 @@ def test_float32_fit_predicts_like_the_float64_fit():
     params = dict(loss="log_loss", max_iter=100, random_state=0)
     single = CodedGradientClassifier(**params).fit(X_iris.astype(np.float32), y_iris)
     double = CodedGradientClassifier(**params).fit(X_iris, y_iris)
-    np.testing.assert_allclose(single.coef_, double.coef_, rtol=1e-4, atol=1e-4)
+    # float32 predictions round the model at 1e-7; on this ill-conditioned problem (one class
+    # separable, coefficients ~10) that moves the optimum by ~1e-4 relative
+    np.testing.assert_array_equal(single.predict(X_iris), double.predict(X_iris))
+    np.testing.assert_allclose(single.predict_proba(X_iris), double.predict_proba(X_iris),
+                               atol=2e-4)
+    np.testing.assert_allclose(single.coef_, double.coef_, rtol=1e-3, atol=1e-4)
 
 
 # -- 8. early stopping with zero validation weights ----------------------------------------

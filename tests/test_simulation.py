@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from skgc.backends import SimulatedBackend, iteration_outcome
+from skgc.backends import iteration_outcome
 from skgc.coding import make_code
-from skgc.objective import Datafit, PartitionedData, get_loss
+from skgc.plan import make_plan
 from skgc.stragglers import BernoulliStragglers, check_stragglers, paper_model
 
 
@@ -35,49 +35,53 @@ def test_check_stragglers_forms():
 
 def test_outcome_respects_deadline_and_full_code():
     times = np.array([1.0, 10.0, 1.0])
-    alive, duration = iteration_outcome(times, 1.0, waits_for_all=False)
+    alive, duration = iteration_outcome(times, 1.0)
     assert alive.tolist() == [True, False, True] and duration == 1.0
-    alive, duration = iteration_outcome(times, 1.0, waits_for_all=True)
+    alive, duration = iteration_outcome(times, np.inf)  # a code that waits for everyone
     assert alive.all() and duration == 10.0
 
 
-@pytest.mark.parametrize("code_name", ["optimal", "song_choi", "ignore", "full"])
-def test_one_pass_estimate_equals_decoding_each_workers_message(code_name):
+def test_outcome_stops_as_soon_as_the_answers_decode():
+    times = np.array([3.0, 1.0, 2.0, 0.5])
+    alive, duration = iteration_outcome(times, 5.0, done=lambda alive: alive.sum() >= 2)
+    assert alive.tolist() == [False, True, False, True] and duration == 1.0
+    alive, duration = iteration_outcome(times, 1.5, done=lambda alive: alive.sum() >= 3)
+    assert alive.tolist() == [False, True, False, True] and duration == 1.5
+
+
+@pytest.mark.parametrize("code_name", ["optimal", "song_choi", "ignore", "full", "frc"])
+def test_decoded_estimate_equals_decoding_each_workers_message(code_name):
     rng = np.random.default_rng(0)
     X, Y = rng.normal(size=(90, 5)), rng.normal(size=(90, 1))
     probs = np.linspace(0.1, 0.8, 6)
-    code = make_code(code_name, 6, 9, straggler_probs=probs, random_state=0)
-    data = PartitionedData(X, Y, rng.uniform(0.5, 1.5, 90), 9, random_state=0)
-    datafit = Datafit(get_loss("huber", 0.3))
-    backend = SimulatedBackend(BernoulliStragglers(probs), random_state=0).start(data, datafit,
-                                                                                 code)
-    replay = SimulatedBackend(BernoulliStragglers(probs), random_state=0)
+    code = make_code(code_name, 6, 6, straggler_probs=probs, random_state=0)
+    plan = make_plan(X, Y, rng.uniform(0.5, 1.5, 90), loss="huber", epsilon=0.3,
+                     n_workers=6, code=code, stragglers=BernoulliStragglers(probs),
+                     random_state=0)
+    data, datafit = plan.data, plan.datafit
     coef, intercept = rng.normal(size=(5, 1)), np.array([0.3])
-    for _ in range(5):
-        times = replay._next_times()
-        alive, _ = iteration_outcome(times, 1.0, code.waits_for_all)
-        estimate = backend.gradient(coef, intercept)
-        weights = code.decode(alive)
-        expected = np.zeros((5, 1))
-        for j in np.flatnonzero(weights):  # each worker's own message, decoded
-            for k in np.flatnonzero(code.allocation[j]):
-                X_k, Y_k, w_k = data.partition(k)
-                expected += weights[j] * code.coefficients[j, k] * datafit.sums(
-                    X_k, Y_k, w_k, coef, intercept)[1]
-        np.testing.assert_allclose(estimate.grad_coef, expected / data.normaliser,
-                                   rtol=1e-10, atol=1e-14)
-        assert estimate.n_alive == alive.sum()
+    with plan.run() as master:
+        for _ in range(5):
+            estimate = master.gradient(coef, intercept)
+            weights = code.decode(estimate.alive)
+            expected = np.zeros((5, 1))
+            for j in np.flatnonzero(weights):  # each worker's own message, decoded
+                for k in np.flatnonzero(code.allocation[j]):
+                    X_k, Y_k, w_k = data.partition(k)
+                    expected += weights[j] * code.coefficients[j, k] * datafit.sums(
+                        X_k, Y_k, w_k, coef, intercept)[1]
+            np.testing.assert_allclose(estimate.grad_coef, expected / data.normaliser,
+                                       rtol=1e-10, atol=1e-14)
+            assert estimate.n_alive == estimate.alive.sum()
 
 
 def test_simulated_clock_counts_the_deadline_when_someone_straggles():
     model = BernoulliStragglers([0.0, 0.5], slowdown=10.0, time_per_iteration=2.0)
     rng = np.random.default_rng(0)
     X, Y = rng.normal(size=(20, 2)), rng.normal(size=(20, 1))
-    data = PartitionedData(X, Y, np.ones(20), 2)
     for name, expected in (("optimal", 2.0), ("full", 20.0)):
-        code = make_code(name, 2, 2, straggler_probs=model.probs)
-        backend = SimulatedBackend(model, random_state=0).start(data, Datafit(get_loss(
-            "squared_error")), code)
-        durations = {backend.gradient(np.zeros((2, 1)), np.zeros(1)).duration
-                     for _ in range(30)}
+        plan = make_plan(X, Y, n_workers=2, code=name, stragglers=model, random_state=0)
+        with plan.run() as master:
+            durations = {master.gradient(np.zeros((2, 1)), np.zeros(1)).duration
+                         for _ in range(30)}
         assert max(durations) == expected

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from skgc.stragglers._estimation import StragglerEstimator
+from skgc.stragglers import StragglerEstimator
 
 MIXED = np.r_[np.full(10, 0.05), np.full(5, 0.2), np.full(5, 0.5)]
 

@@ -65,8 +65,6 @@ class DaskBackend(LiveBackend):
 
     Parameters
     ----------
-    stragglers, deadline, random_state
-        As for every backend (set by the estimator through :meth:`bind`).
     client : distributed.Client or None, default=None
         None: the current client.
     """
@@ -75,8 +73,7 @@ class DaskBackend(LiveBackend):
     _options = ("client",)
     _recheck_seconds = 1.0
 
-    def __init__(self, stragglers=None, deadline=None, random_state=None, *, client=None):
-        super().__init__(stragglers, deadline, random_state)
+    def __init__(self, *, client=None):
         if client is not None and not all(hasattr(client, name) for name in
                                           ("submit", "scatter", "scheduler_info")):
             raise TypeError(
@@ -86,12 +83,12 @@ class DaskBackend(LiveBackend):
         self.client = client
 
     def __deepcopy__(self, memo):  # sklearn's clone deep-copies parameters: share the client
-        return type(self)(self.stragglers, self.deadline, None, client=self.client)
+        return type(self)(client=self.client)
 
     def __reduce__(self):  # a client does not travel; the copy uses the current client there
-        return (type(self), (self.stragglers, self.deadline))
+        return (type(self), ())
 
-    def _launch(self, data, datafit, code):
+    def _launch(self, data, datafit):
         client = self.client
         if client is None:
             try:
@@ -110,15 +107,15 @@ class DaskBackend(LiveBackend):
                 ) from None
         self._client = client
         self._token = uuid.uuid4().hex[:12]
-        self._futures, self._misses, self._checked = {}, np.zeros(code.n_workers, int), 0.0
+        self._futures, self._misses, self._checked = {}, np.zeros(self.n_workers, int), 0.0
         addresses = self._addresses()
         if not addresses:
             raise RuntimeError("the Dask cluster has no workers.")
         self._shards = [WorkerShard.from_arrays(datafit, data.X, data.Y, data.sample_weight,
                                                 data.bounds, self.supports[j])
-                        for j in range(code.n_workers)]
-        self._where = [addresses[j % len(addresses)] for j in range(code.n_workers)]
-        self._placed = [self._place(j) for j in range(code.n_workers)]
+                        for j in range(self.n_workers)]
+        self._where = [addresses[j % len(addresses)] for j in range(self.n_workers)]
+        self._placed = [self._place(j) for j in range(self.n_workers)]
 
     def _addresses(self):
         return sorted(self._client.scheduler_info()["workers"])

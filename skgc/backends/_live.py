@@ -1,32 +1,28 @@
-"""The master's side of an iteration on workers that really run."""
+"""One round on workers that really run: post, collect until the deadline, settle."""
 
 import time
 
 import numpy as np
 
-from ..coding import GradientCode
-from ._base import Backend, CurvatureEstimate
-from ._decoding import pack, unpack
-from ._worker import Work
+from ._base import Backend
+from ._messages import Round, pack
 
 __all__ = ["LiveBackend"]
 
 
 class LiveBackend(Backend):
-    """Common master loop of the real backends.
+    """Common round of the real backends.
 
     Per round, every worker receives ``(tag, work, delay, C[j, S_j])`` (a :class:`Work`
-    request; its coding coefficients travel with it: the master may re-optimise them) and
-    answers ``f_j`` (or its partitions' Hessians); the master waits until the deadline, until every worker answered or, for exact
-    codes (those that define ``falls_back``, or a ``decodable(alive)`` method), until the
-    alive set decodes exactly; then its :class:`Master` decodes the messages. Answers carry the iteration tag: a late answer
-    is dropped, never mixed into a later iteration. A failed or lost worker is a
-    straggler. A code that waits for all (``"full"``) waits at most ``patience`` seconds,
-    then decodes what arrived and reports a fallback.
+    request; its coding coefficients travel with it: the master may re-optimise them),
+    sleeps its injected delay and answers (:meth:`WorkerShard.answer`). The round ends at
+    the deadline, when every worker answered, or as soon as ``done(alive)`` holds.
+    Answers carry the round's tag: a late answer is dropped, never mixed into a later
+    round. A failed or lost worker is a straggler.
 
-    Subclasses implement ``_launch(data, datafit, code)``, ``_post(tag, work, delays,
-    weights)``, ``_collect(tag, timeout) -> [(j, message or None)]``, ``_settle(tag, alive)``
-    and ``_shutdown()``.
+    Subclasses implement ``_launch(data, datafit)``, ``_post(tag, work, delays,
+    weights)``, ``_collect(tag, timeout) -> [(j, message or None)]``, ``_settle(tag,
+    alive)`` and ``_shutdown()``.
 
     Attributes
     ----------
@@ -36,67 +32,20 @@ class LiveBackend(Backend):
         Workers replaced after a crash or loss since ``start``.
     """
 
-    patience = 60.0
-
-    @classmethod
-    def straggler_probs(cls, stragglers, deadline):
-        return stragglers.injected_straggler_probs(deadline)
-
-    def start(self, data, datafit, code, master=None):
-        self._begin(code, master)
-        self.data, self.datafit = data, datafit
-        self.supports = [np.flatnonzero(row) for row in code.allocation]
+    def start(self, data, datafit, allocation):
         self._tag = 0
         self.bytes_sent = self.bytes_received = self.n_replaced = 0
-        try:
-            self._launch(data, datafit, code)
-        except BaseException:
-            self.close()
-            raise
-        return self
+        self._weights_of = None
+        return super().start(data, datafit, allocation)
 
-    def gradient(self, coef, intercept, smoothing=None):
-        code = self.code
-        answers, alive, duration = self._round(Work("gradient", coef, intercept, smoothing),
-                                               _exactly_decodable(code))
-        messages = np.zeros((code.n_workers, coef.size + 2 * intercept.size))
-        for j in np.flatnonzero(alive):
-            messages[j] = pack(*answers[j])
-        fallback = code.falls_back(alive) or (code.waits_for_all and not alive.all())
-        decoded = self.master.decode(messages, alive, (coef, intercept))
-        return self._estimate(unpack(decoded, coef.shape),
-                              alive, duration, fallback)
-
-    def hessian(self, coef, intercept, smoothing=None, partitions=None):
-        allocation = self.code.allocation
-        if partitions is not None:
-            allocation = allocation[:, list(partitions)]
-            partitions = tuple(int(k) for k in partitions)
-        answers, alive, duration = self._round(
-            Work("hessian", coef, intercept, smoothing, partitions),
-            lambda alive: allocation[alive].any(axis=0).all())
-        blocks, sums = {}, {}
-        for j, message in answers.items():
-            if message is None:
-                continue
-            for k, block, packed in zip(*message):
-                blocks.setdefault(int(k), block)
-                sums.setdefault(int(k), packed)
-        self._count_round(alive)
-        return CurvatureEstimate(blocks, sums, int(alive.sum()), duration, alive)
-
-    def _round(self, work, done):
-        """Post ``work`` to every worker and collect answers until the deadline, until
-        everyone answered or until ``done(alive)``; return ``(answers, alive, seconds)``."""
-        code = self.code
+    def round(self, work, coefficients, delays, deadline, done=None):
         self._tag += 1
         tag = self._tag
-        delays = self.stragglers.injected_delays(self._next_times(), self.deadline)
         start = time.perf_counter()
-        self._post(tag, work, delays, self._request_weights(code))
-        limit = start + (self.patience if code.waits_for_all else self.deadline)
+        self._post(tag, work, delays, self._request_weights(coefficients))
+        limit = start + deadline
         answers = {}
-        while len(answers) < code.n_workers:
+        while len(answers) < self.n_workers:
             remaining = limit - time.perf_counter()
             if remaining <= 0:
                 break
@@ -106,18 +55,21 @@ class LiveBackend(Backend):
                 break
         alive = self._alive(answers)
         self._settle(tag, alive)
-        return answers, alive, time.perf_counter() - start
+        answers = {j: message for j, message in answers.items() if message is not None}
+        if work.kind == "gradient":
+            answers = {j: pack(*message) for j, message in answers.items()}
+        return Round(answers, alive, time.perf_counter() - start)
 
-    def _request_weights(self, code):
-        """Each worker's coefficients ``C[j, S_j]``, rebuilt only when the code changes."""
-        if getattr(self, "_weights_of", None) is not code:
-            self._weights = [tuple(code.coefficients[j, support].tolist())
+    def _request_weights(self, coefficients):
+        """Each worker's coefficients ``C[j, S_j]``, rebuilt only when they change."""
+        if self._weights_of is not coefficients:
+            self._weights = [tuple(coefficients[j, support].tolist())
                              for j, support in enumerate(self.supports)]
-            self._weights_of = code
+            self._weights_of = coefficients
         return self._weights
 
     def _alive(self, answers):
-        alive = np.zeros(self.code.n_workers, dtype=bool)
+        alive = np.zeros(self.n_workers, dtype=bool)
         alive[[j for j, message in answers.items() if message is not None]] = True
         return alive
 
@@ -127,28 +79,17 @@ class LiveBackend(Backend):
 
     # -- what a real backend provides -------------------------------------------------
 
-    def _launch(self, data, datafit, code):
+    def _launch(self, data, datafit):
         raise NotImplementedError
 
-    def _post(self, tag, coef, intercept, delays, weights):
+    def _post(self, tag, work, delays, weights):
         raise NotImplementedError
 
     def _collect(self, tag, timeout):
         raise NotImplementedError
 
     def _settle(self, tag, alive):
-        """After the iteration: cancel late work, replace lost workers."""
+        """After the round: cancel late work, replace lost workers."""
 
     def _shutdown(self):
         raise NotImplementedError
-
-
-def _exactly_decodable(code):
-    """``alive -> bool`` when the master may stop waiting early, or None."""
-    if code.waits_for_all:
-        return None
-    if hasattr(code, "decodable"):
-        return code.decodable
-    if type(code).falls_back is not GradientCode.falls_back:  # an exact code
-        return lambda alive: not code.falls_back(alive)
-    return None

@@ -32,10 +32,10 @@ class ThreadingBackend(LiveBackend):
 
     name = "threading"
 
-    def _launch(self, data, datafit, code):
+    def _launch(self, data, datafit):
         self._results = queue.Queue()
         self._inboxes, self._threads = [], []
-        for j in range(code.n_workers):
+        for j in range(self.n_workers):
             shard = WorkerShard.from_arrays(datafit, data.X, data.Y, data.sample_weight,
                                             data.bounds, self.supports[j])
             inbox = queue.Queue()
@@ -119,9 +119,9 @@ class LokyBackend(LiveBackend):
     #: Seconds a worker may take to end its task at ``close`` before its process is killed.
     stop_timeout = 2.0
 
-    def _launch(self, data, datafit, code):
+    def _launch(self, data, datafit):
         self._last = None
-        self._workers = [_Worker() for _ in range(code.n_workers)]
+        self._workers = [_Worker() for _ in range(self.n_workers)]
         self._board = Switchboard()
         self._folder = tempfile.mkdtemp(prefix="skgc-", dir=_temp_dir())
         self._finalizer = weakref.finalize(self, _release, self._workers, self._board,
@@ -129,7 +129,7 @@ class LokyBackend(LiveBackend):
         self._path = os.path.join(self._folder, "data.pkl")
         joblib.dump({"X": data.X, "Y": data.Y, "sample_weight": data.sample_weight},
                     self._path)
-        for j in range(code.n_workers):
+        for j in range(self.n_workers):
             self._start_worker(j)
         _close_at_exit(self)
         self._await_ready()

@@ -2,65 +2,53 @@
 
 import numpy as np
 
-from ._base import Backend, CurvatureEstimate, iteration_outcome
-from ._decoding import unpack
+from ._base import Backend, iteration_outcome
+from ._messages import Round
 
 __all__ = ["SimulatedBackend"]
 
 
 class SimulatedBackend(Backend):
-    """Every worker in this process; response times drawn from a straggler model.
+    """Every worker in this process; response times are the drawn delays, on a virtual clock.
 
-    The estimate equals the sum of the decoded messages ``sum_j w_j f_j`` that the workers
-    would send, but is computed in a single pass over the data: the decoded estimate weighs
-    partition ``k``'s gradient by ``beta_k = sum_j w_j C[j, k]``, so one weighted gradient
-    with row weights ``beta`` costs one full-gradient evaluation whatever the load.
-
-    Parameters
-    ----------
-    stragglers : skgc.stragglers.StragglerModel or None
-    deadline : float, "auto" or None
-        Virtual seconds the master waits; None or "auto": the model's default deadline.
-    random_state : int, RandomState instance or None
-        Seeds the straggler draws.
+    A round costs one pass over the data whatever the load: every partition's sums are
+    computed once (:meth:`skgc.objective.Datafit.partition_sums`) and each worker's
+    message ``f_j = sum_k C[j, k] g_k`` is a row of ``C`` times them; a Hessian round
+    computes each wanted partition's Hessian once, whoever holds it.
     """
 
     name = "simulated"
+    virtual_clock = True
+    patience = np.inf
 
-    def start(self, data, datafit, code, master=None):
-        self._begin(code, master)
-        self.data, self.datafit = data, datafit
-        return self
-
-    def gradient(self, coef, intercept, smoothing=None):
-        code = self.code
-        datafit = self.datafit.smoothed(smoothing)
-        alive, duration = self._outcome()
-        if self.master.decodes_by_partition_weights:
-            sums = self._weighted_pass(datafit, code.partition_weights(alive), coef, intercept)
+    def round(self, work, coefficients, delays, deadline, done=None):
+        alive, duration = iteration_outcome(delays, deadline, done)
+        if not alive.any():
+            return Round({}, alive, duration)
+        if work.kind == "hessian":
+            answers = self._hessians(work, alive)
         else:
-            messages = code.coefficients @ datafit.partition_sums(self.data, coef, intercept)
-            sums = unpack(self.master.decode(messages, alive, (coef, intercept)), coef.shape)
-        return self._estimate(sums, alive, duration, code.falls_back(alive))
+            answers = self._messages(work, coefficients, alive)
+        return Round(answers, alive, duration)
 
-    def hessian(self, coef, intercept, smoothing=None, partitions=None):
-        alive, duration = self._outcome()
-        covered = np.flatnonzero(self.code.allocation[alive].any(axis=0))
-        if partitions is not None:
-            covered = np.intersect1d(covered, list(partitions))
-        datafit = self.datafit.smoothed(smoothing)
-        blocks = {int(k): datafit.partition_hessians(self.data, [k], coef, intercept)[0]
-                  for k in covered}
-        sums = datafit.partition_sums(self.data, coef, intercept) if len(covered) else None
-        self._count_round(alive)
-        return CurvatureEstimate(blocks, {int(k): sums[k] for k in covered},
-                                 int(alive.sum()), duration, alive)
+    def _messages(self, work, coefficients, alive):
+        """Every alive worker's coded value and gradient sums, packed."""
+        datafit = self.datafit.smoothed(work.smoothing)
+        sums = datafit.partition_sums(self.data, work.coef, work.intercept)
+        return {int(j): coefficients[j] @ sums for j in np.flatnonzero(alive)}
 
-    def _outcome(self):
-        return iteration_outcome(self._next_times(), self.deadline, self.code.waits_for_all)
-
-    def _weighted_pass(self, datafit, partition_weights, coef, intercept):
-        """``sum_k beta_k (value_k, grad_k)`` in one pass over the data."""
-        data = self.data
-        row_weight = data.sample_weight * partition_weights[data.partition_of_row]
-        return datafit.sums(data.X, data.Y, row_weight, coef, intercept)
+    def _hessians(self, work, alive):
+        """Each alive worker's ``(partitions, hessians, sums)``, every partition computed
+        once."""
+        wanted = set(range(self.data.n_partitions) if work.partitions is None
+                     else work.partitions)
+        held = {int(k) for j in np.flatnonzero(alive) for k in self.supports[j]} & wanted
+        datafit = self.datafit.smoothed(work.smoothing)
+        data, coef, intercept = self.data, work.coef, work.intercept
+        hessians = {k: datafit.partition_hessians(data, [k], coef, intercept)[0] for k in held}
+        sums = datafit.partition_sums(data, coef, intercept)
+        answers = {}
+        for j in np.flatnonzero(alive):
+            mine = [int(k) for k in self.supports[j] if k in held]
+            answers[int(j)] = (mine, [hessians[k] for k in mine], [sums[k] for k in mine])
+        return answers

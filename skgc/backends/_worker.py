@@ -9,40 +9,14 @@ import queue
 import signal
 import threading
 from multiprocessing.connection import Client
-from typing import NamedTuple
 
 import numpy as np
 
-from ._decoding import pack
+from ._messages import Work, pack
 
 __all__ = ["Work", "WorkerShard", "serve", "serve_connection"]
 
 _NOTHING = object()
-
-
-class Work(NamedTuple):
-    """What the master asks of every worker in one round.
-
-    Attributes
-    ----------
-    kind : {"gradient", "hessian"}
-        "gradient": the coded value and gradient sums ``f_j``; "hessian": the Hessian sums
-        of each partition the worker holds, uncoded (the master keeps, per partition, the
-        latest one any holder delivered).
-    coef : ndarray of shape (n_features, n_outputs)
-    intercept : ndarray of shape (n_outputs,)
-    smoothing : float or None, default=None
-        Smooth a non-smooth loss by this width (:meth:`skgc.objective.Loss.smoothed`).
-    partitions : tuple of int or None, default=None
-        For a Hessian: the partitions wanted (None: all the worker holds); the master
-        does not ask again for a constant curvature it already holds.
-    """
-
-    kind: str
-    coef: np.ndarray
-    intercept: np.ndarray
-    smoothing: float = None
-    partitions: tuple = None
 
 
 class WorkerShard:

@@ -20,10 +20,9 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from ..backends import BACKENDS, DaskBackend
-from ..coding import make_code
-from ..objective import Datafit, PartitionedData, get_loss
-from ..stragglers import ShiftedExponential, check_stragglers
+from ..backends import DaskBackend
+from ..plan import make_plan
+from ..stragglers import FixedDelays, ShiftedExponential
 from ._common import Section, md_table, progress
 
 NAME = "backends"
@@ -31,12 +30,17 @@ TITLE = "Real workers: wall clock under injected delays"
 CODES = ("full", "optimal", "ignore")
 
 
-def _problem(n_samples, n_features, n_partitions, seed=0):
+def _problem(n_samples, n_features, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n_samples, n_features)) * rng.uniform(0.2, 2.0, n_features)
-    y = X @ rng.standard_normal(n_features) + rng.standard_normal(n_samples)
-    data = PartitionedData(X, y[:, None], np.ones(n_samples), n_partitions, random_state=seed)
-    return data, Datafit(get_loss("squared_error"), fit_intercept=True)
+    return X, X @ rng.standard_normal(n_features) + rng.standard_normal(n_samples)
+
+
+def _plan(X, y, backend_name, code_name, stragglers, dask_client=None, seed=0, **options):
+    """The plan of one run of ``code_name`` on a backend given by name."""
+    backend = DaskBackend(client=dask_client) if backend_name == "dask" else backend_name
+    return make_plan(X, y, n_workers=stragglers.n_workers, code=code_name,
+                     stragglers=stragglers, backend=backend, random_state=seed, **options)
 
 
 def _objective(data, datafit, coef, intercept, alpha):
@@ -60,26 +64,21 @@ def _delays(n_workers, fast, seed=0):
     return ShiftedExponential(fast * scale, 1.0 / (0.2 * fast * scale)), slow
 
 
-def time_to_gap(backend_name, code_name, data, datafit, stragglers, alpha, target,
-                max_seconds, seed=0, dask_client=None):
+def time_to_gap(backend_name, code_name, X, y, stragglers, alpha, target, max_seconds,
+                seed=0, dask_client=None):
     """(seconds, iterations, reached, per-iteration seconds) for one code."""
-    deadline = stragglers.default_deadline()
-    backend_cls = BACKENDS[backend_name]
-    probs = backend_cls.straggler_probs(stragglers, deadline)
-    backend = (DaskBackend(stragglers, deadline, seed, client=dask_client)
-               if backend_name == "dask" else backend_cls(stragglers, deadline, seed))
-    code = make_code(code_name, stragglers.n_workers, data.n_partitions,
-                     straggler_probs=probs, random_state=seed)
+    plan = _plan(X, y, backend_name, code_name, stragglers, dask_client, seed)
+    data, datafit = plan.data, plan.datafit
     step = 1.0 / (datafit.smoothness(data, random_state=seed) + alpha)
     coef_star, intercept_star = _optimum(data, alpha)
     f_star = _objective(data, datafit, coef_star, intercept_star, alpha)
     coef, intercept = np.zeros_like(coef_star), np.zeros(1)
     threshold = target * (_objective(data, datafit, coef, intercept, alpha) - f_star)
     clock, iterations, reached = 0.0, 0, False
-    with backend.start(data, datafit, code):
+    with plan.run() as master:
         while clock < max_seconds:
             start = time.perf_counter()
-            estimate = backend.gradient(coef, intercept)
+            estimate = master.gradient(coef, intercept)
             coef = coef - step * (estimate.grad_coef + alpha * coef)
             intercept = intercept - step * estimate.grad_intercept
             clock += time.perf_counter() - start
@@ -90,25 +89,23 @@ def time_to_gap(backend_name, code_name, data, datafit, stragglers, alpha, targe
     return clock, iterations, reached, clock / max(iterations, 1)
 
 
-def overheads(data, datafit, n_iterations, dask_client=None):
+def overheads(X, y, n_workers, n_iterations, dask_client=None):
     """Seconds per iteration and bytes per iteration of each backend, no delays."""
-    n_workers = data.n_partitions
-    code = make_code("optimal", n_workers, straggler_probs=np.full(n_workers, 0.1))
-    coef, intercept = np.zeros((data.X.shape[1], 1)), np.zeros(1)
+    coef, intercept = np.zeros((X.shape[1], 1)), np.zeros(1)
     rows = {}
     for name in ("simulated", "threading", "loky", "dask"):
         if name == "dask" and dask_client is None:
             continue
-        stragglers = check_stragglers(None, n_workers)
-        backend = (DaskBackend(stragglers, 10.0, 0, client=dask_client) if name == "dask"
-                   else BACKENDS[name](stragglers, 10.0, 0))
-        with backend.start(data, datafit, code):
-            backend.gradient(coef, intercept)  # warm-up
+        plan = _plan(X, y, name, "optimal", FixedDelays(np.zeros(n_workers)), dask_client,
+                     deadline=10.0)
+        backend = plan.backend
+        with plan.run() as master:
+            master.gradient(coef, intercept)  # warm-up
             sent0 = getattr(backend, "bytes_sent", 0)
             received0 = getattr(backend, "bytes_received", 0)
             start = time.perf_counter()
             for _ in range(n_iterations):
-                backend.gradient(coef, intercept)
+                master.gradient(coef, intercept)
             seconds = (time.perf_counter() - start) / n_iterations
             sent = (getattr(backend, "bytes_sent", 0) - sent0) / n_iterations
             received = (getattr(backend, "bytes_received", 0) - received0) / n_iterations
@@ -121,7 +118,7 @@ def run(settings):
     n_workers, alpha, target = 10, 1e-2, 1e-3
     quick = settings.quick
     n_samples, n_features = (4000, 20) if quick else (40000, 50)
-    data, datafit = _problem(n_samples, n_features, n_workers, settings.seeds[0])
+    X, y = _problem(n_samples, n_features, settings.seeds[0])
     backends = ["loky"] + ([] if quick or importlib.util.find_spec("distributed") is None
                            else ["dask"])
     # Dask's in-process scheduling costs tens of ms per iteration: its delays are longer
@@ -146,7 +143,7 @@ def run(settings):
             with _dask_client(n_workers if backend_name == "dask" else 0) as client:
                 for code_name in CODES:
                     results[code_name] = time_to_gap(
-                        backend_name, code_name, data, datafit, stragglers, alpha, target,
+                        backend_name, code_name, X, y, stragglers, alpha, target,
                         max_seconds=30 if quick else 120, seed=settings.seeds[0],
                         dask_client=client)
                     bar.update()
@@ -161,8 +158,7 @@ def run(settings):
                 headlines.append(f"{backend_name}: optimal reaches the gap "
                                  f"{full[0] / opt[0]:.1f}x faster than waiting for all")
         with _dask_client(2) as client:
-            overhead = overheads(_problem(n_samples, n_features, 4)[0], datafit,
-                                 20 if quick else 100, client)
+            overhead = overheads(X, y, 4, 20 if quick else 100, client)
         bar.update()
     lines += [md_table(["backend", "code", "seconds to gap", "iterations", "s / iteration",
                         "reached", "vs full"], rows, "llrrrcr"), ""]

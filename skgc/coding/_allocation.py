@@ -1,15 +1,14 @@
-"""Allocations of data partitions to workers (boolean ``N x K`` matrices)."""
+"""Allocations of partitions to workers: boolean ``N x K`` matrices, and the fractional
+layouts they are built from (north-west-corner staircases, virtual partitions)."""
 
 import numpy as np
 
-from ._validation import (
-    check_load,
-    check_n_partitions,
-    check_n_workers,
-    check_probabilities,
-)
+from .._validation import check_n_workers, check_probabilities
+from ._validation import check_load, check_n_partitions
 
-__all__ = ["greedy_allocation", "cyclic_allocation", "round_robin_allocation"]
+__all__ = ["greedy_allocation", "cyclic_allocation", "round_robin_allocation",
+           "one_per_worker_allocation", "default_load", "northwest_corner",
+           "virtual_partition_map"]
 
 
 def greedy_allocation(p, n_partitions, load, random_state=None):
@@ -118,6 +117,73 @@ def round_robin_allocation(n_workers, n_partitions):
     k = np.arange(n_partitions)
     allocation[k % n_workers, k] = True
     return allocation
+
+
+def one_per_worker_allocation(n_workers, n_partitions, load=None):
+    """:func:`round_robin_allocation`, or the cyclic one with ``load`` if given."""
+    if load is None:
+        return round_robin_allocation(n_workers, n_partitions)
+    return cyclic_allocation(n_workers, n_partitions, load)
+
+
+def default_load(n_workers, n_partitions):
+    """Default partitions per worker, ``min(K, max(2, ceil(K / N)))``."""
+    return min(n_partitions, max(2, -(-n_partitions // n_workers)))
+
+
+def northwest_corner(row_sums, n_partitions):
+    """North-west-corner solution with given row sums and unit column sums.
+
+    Worker ``j`` covers the interval ``[S_{j-1}, S_j)`` of ``[0, K)``, with
+    ``S`` the cumulative row sums; ``alpha[j, k]`` is the length of its
+    overlap with ``[k, k + 1)``. Cumulative sums within rounding error of an
+    integer are snapped to it, so no spurious ``1e-16`` entries appear.
+
+    Parameters
+    ----------
+    row_sums : array-like of shape (n_workers,)
+        Non-negative row sums adding up to ``n_partitions``.
+    n_partitions : int
+        Number of columns ``K``.
+
+    Returns
+    -------
+    alpha : ndarray of shape (n_workers, n_partitions)
+        A staircase with at most ``n_workers + n_partitions - 1`` non-zeros.
+    """
+    row_sums = np.asarray(row_sums, dtype=np.float64)
+    ends = np.cumsum(row_sums)
+    ends *= n_partitions / ends[-1]
+    nearest = np.round(ends)
+    tol = 4.0 * row_sums.size * np.finfo(np.float64).eps * n_partitions
+    snap = np.abs(ends - nearest) <= tol
+    ends[snap] = nearest[snap]
+    ends[-1] = n_partitions
+    starts = np.concatenate(([0.0], ends[:-1]))
+    k = np.arange(n_partitions)
+    lo = np.maximum(starts[:, None], k[None, :])
+    hi = np.minimum(ends[:, None], k[None, :] + 1.0)
+    return np.clip(hi - lo, 0.0, None)
+
+
+def virtual_partition_map(n_workers, n_partitions):
+    """Spread ``K`` partitions over ``N`` virtual ones, ``M`` of shape (N, K).
+
+    Virtual partition ``v`` covers ``[v K / N, (v + 1) K / N)`` of the
+    partition line (:func:`northwest_corner` with equal row sums); columns sum
+    to one, so a code recovering the sum of the virtual gradients
+    (``w^T B = 1_N``) recovers ``g`` with coefficients ``C = B M``.
+
+    Parameters
+    ----------
+    n_workers, n_partitions : int
+
+    Returns
+    -------
+    M : ndarray of shape (n_workers, n_partitions)
+        The identity when ``K == N``.
+    """
+    return northwest_corner(np.full(n_workers, n_partitions / n_workers), n_partitions)
 
 
 def _require_covered(allocation):

@@ -8,11 +8,10 @@ subject to unbiasedness ``sum_j (1 - p_j) C[j, k] = 1`` is
 
 import numpy as np
 
-from ._validation import check_allocation, check_probabilities
+from .._validation import check_probabilities
+from ._validation import check_allocation, check_proxy
 
-__all__ = ["optimal_coefficients", "residual_error", "PROXIES"]
-
-PROXIES = ("independent", "coherent")
+__all__ = ["optimal_coefficients", "residual_error", "replication_weights", "equal_share"]
 
 
 def optimal_coefficients(p, allocation):
@@ -96,10 +95,39 @@ def residual_error(p, coefficients, proxy="independent"):
         raise ValueError(f"coefficients must be 2-D, got shape {C.shape}.")
     p = check_probabilities(p, n_workers=C.shape[0])
     var = p * (1.0 - p)
-    if proxy == "independent":
+    if check_proxy(proxy) == "independent":
         row = np.einsum("jk,jk->j", C, C)
-    elif proxy == "coherent":
-        row = C.sum(axis=1) ** 2
     else:
-        raise ValueError(f"proxy must be one of {PROXIES}, got {proxy!r}.")
+        row = C.sum(axis=1) ** 2
     return float(var @ row)
+
+
+def replication_weights(allocation, p):
+    """``C[j, k] = 1 / (n_k (1 - p_j))`` on the allocation (``1 / n_k`` if ``p_j = 1``).
+
+    Parameters
+    ----------
+    allocation : ndarray of bool of shape (n_workers, n_partitions)
+    p : ndarray of shape (n_workers,)
+
+    Returns
+    -------
+    coefficients : ndarray of shape (n_workers, n_partitions)
+        Unbiased under the alive-indicator decoder when ``p`` is the true straggling
+        probability.
+    """
+    return equal_share(allocation) / np.where(p < 1, 1.0 - p, 1.0)[:, None]
+
+
+def equal_share(allocation):
+    """Coefficient ``1 / n_k`` on the allocation (``n_k`` the holders of partition ``k``).
+
+    Parameters
+    ----------
+    allocation : ndarray of bool of shape (n_workers, n_partitions)
+
+    Returns
+    -------
+    coefficients : ndarray of shape (n_workers, n_partitions)
+    """
+    return allocation / allocation.sum(axis=0, keepdims=True)

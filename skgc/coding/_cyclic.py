@@ -12,9 +12,11 @@ and unit rows keep the decoding systems well conditioned (a raw Gaussian
 
 import numpy as np
 
+from .._validation import check_n_workers, check_probabilities
+from ._allocation import virtual_partition_map
 from ._lstsq import LstsqCode, LstsqDecoder
-from ._repetition import check_replication, virtual_partition_map
-from ._validation import check_alive, check_n_workers, check_probabilities
+from ._registry import register_code
+from ._validation import check_alive, check_replication
 
 __all__ = ["cyclic_null_space_matrix", "CyclicCode"]
 
@@ -77,6 +79,8 @@ class CyclicCode(LstsqCode):
     least squares does not depend on this scaling.
     """
 
+    exact = True
+
     def __init__(self, n_workers, n_partitions=None, load=None, straggler_probs=None,
                  random_state=None):
         n_workers = check_n_workers(n_workers)
@@ -93,7 +97,11 @@ class CyclicCode(LstsqCode):
         super().__init__(coefficients != 0, coefficients, p, name="cyclic")
         self.tolerated_stragglers = replication - 1
 
-    def falls_back(self, alive):
-        """True when more than ``s`` workers straggle."""
+    def decodable(self, alive):
+        """True when at most ``s`` workers straggle."""
         alive = check_alive(alive, self.n_workers)
-        return int((~alive).sum()) > self.tolerated_stragglers
+        return int((~alive).sum()) <= self.tolerated_stragglers
+
+
+register_code("cyclic", lambda n_workers, n_partitions, load, p, random_state:
+              CyclicCode(n_workers, n_partitions, load, p, random_state))

@@ -5,11 +5,47 @@ enumerated with its probability (exact, zero standard error); above, the
 expectation is a seeded Monte-Carlo average reported with its standard error.
 """
 
+import itertools
+
 import numpy as np
 
-from ._codes import MAX_ENUMERATE_WORKERS, N_MONTE_CARLO, _alive_sets, _check_proxy
+from ._validation import check_proxy
 
-__all__ = ["AliveStatistics", "alive_statistics", "AliveDependentError"]
+__all__ = ["MAX_ENUMERATE_WORKERS", "N_MONTE_CARLO", "alive_sets", "AliveStatistics",
+           "alive_statistics"]
+
+#: Largest number of workers for which alive-dependent decoders are
+#: evaluated exactly by enumerating all ``2**N`` alive sets.
+MAX_ENUMERATE_WORKERS = 12
+#: Monte-Carlo draws (seeded) used above ``MAX_ENUMERATE_WORKERS``.
+N_MONTE_CARLO = 20000
+
+
+def alive_sets(p, n_draws=N_MONTE_CARLO, seed=0):
+    """Alive sets with their probabilities: all of them, or ``n_draws`` seeded samples.
+
+    Parameters
+    ----------
+    p : ndarray of shape (n_workers,)
+        Validated straggling probabilities.
+    n_draws : int, default=20000
+        Draws when ``N > MAX_ENUMERATE_WORKERS``.
+    seed : int, default=0
+
+    Returns
+    -------
+    alive : ndarray of bool of shape (n_sets, n_workers)
+    prob : ndarray of shape (n_sets,)
+        Probability of each set (``1 / n_sets`` for Monte-Carlo draws).
+    """
+    n = p.shape[0]
+    if n <= MAX_ENUMERATE_WORKERS:
+        alive = np.array(list(itertools.product((False, True), repeat=n)))
+        prob = np.prod(np.where(alive, 1.0 - p, p), axis=1)
+        return alive, prob
+    rng = np.random.default_rng(seed)
+    alive = rng.random((n_draws, n)) >= p
+    return alive, np.full(n_draws, 1.0 / n_draws)
 
 
 class AliveStatistics:
@@ -22,10 +58,13 @@ class AliveStatistics:
         Probability of each set (``1 / n_sets`` for Monte-Carlo draws).
     monte_carlo : bool
         True when the sets are seeded draws rather than all sets.
+    decode_weights : ndarray of shape (n_workers,), default=None
+        The mean decoding weights ``E[w]`` over the same sets.
     """
 
-    def __init__(self, betas, prob, monte_carlo):
+    def __init__(self, betas, prob, monte_carlo, decode_weights=None):
         self.betas, self.prob, self.monte_carlo = betas, prob, monte_carlo
+        self.decode_weights = decode_weights
 
     def _mean_and_se(self, values):
         mean = self.prob @ values
@@ -34,9 +73,14 @@ class AliveStatistics:
         n = values.shape[0]
         return mean, values.std(axis=0, ddof=1) / np.sqrt(n)
 
+    @property
+    def weights(self):
+        """``E[beta]``, ndarray of shape (n_partitions,)."""
+        return self.prob @ self.betas
+
     def error(self, proxy="independent"):
         """``(E ||beta - 1||^2 or E (sum beta - K)^2, standard error)``."""
-        _check_proxy(proxy)
+        check_proxy(proxy)
         dev = self.betas - 1.0
         per_set = (dev**2).sum(axis=1) if proxy == "independent" else dev.sum(axis=1) ** 2
         mean, se = self._mean_and_se(per_set)
@@ -66,40 +110,7 @@ def alive_statistics(code, p, n_draws=N_MONTE_CARLO, seed=0):
     -------
     AliveStatistics
     """
-    alive, prob = _alive_sets(p, n_draws, seed)
-    betas = np.array([code.partition_weights(a) for a in alive])
-    return AliveStatistics(betas, prob, p.shape[0] > MAX_ENUMERATE_WORKERS)
-
-
-class AliveDependentError:
-    """Mixin: ``residual_error`` by enumeration / seeded Monte Carlo.
-
-    The statistics of the last ``p`` are kept, so asking for both proxies
-    decodes each alive set once.
-    """
-
-    def residual_error(self, proxy="independent", p=None):
-        """Expected squared error, exact for ``N <= 12``, seeded Monte Carlo above.
-
-        Parameters
-        ----------
-        proxy : {"independent", "coherent"}, default="independent"
-        p : array-like of shape (n_workers,), default=None
-            Straggling probabilities; defaults to ``straggler_probs``.
-
-        Returns
-        -------
-        error : float
-        """
-        _check_proxy(proxy)
-        return self.alive_statistics(p).error(proxy)[0]
-
-    def alive_statistics(self, p=None):
-        """:class:`AliveStatistics` at ``p`` (default ``straggler_probs``), cached."""
-        p = self._resolve_p(p)
-        key = p.tobytes()
-        cached = getattr(self, "_alive_stats", None)
-        if cached is None or cached[0] != key:
-            cached = (key, alive_statistics(self, p))
-            self._alive_stats = cached
-        return cached[1]
+    alive, prob = alive_sets(p, n_draws, seed)
+    weights = code.decode_many(alive)
+    return AliveStatistics(weights @ code.coefficients, prob,
+                           p.shape[0] > MAX_ENUMERATE_WORKERS, prob @ weights)

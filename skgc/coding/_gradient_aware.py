@@ -14,7 +14,8 @@ is the closed form of :func:`optimal_coefficients`.
 
 import numpy as np
 
-from ._validation import check_allocation, check_probabilities
+from .._validation import check_probabilities
+from ._validation import check_allocation
 
 __all__ = ["gradient_aware_coefficients", "gram_residual_error"]
 

@@ -11,8 +11,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ._codes import GradientCode
-from ._expectation import AliveDependentError
+from ._gradient_code import GradientCode
 from ._validation import check_alive
 
 __all__ = ["IllConditionedDecodingWarning", "LstsqDecoder", "LstsqCode", "with_decoding",
@@ -91,7 +90,7 @@ def _min_norm_solution(system, idx):
     return x
 
 
-class LstsqCode(AliveDependentError, GradientCode):
+class LstsqCode(GradientCode):
     """A code decoded by least squares on every alive set.
 
     Parameters
@@ -104,11 +103,11 @@ class LstsqCode(AliveDependentError, GradientCode):
     Notes
     -----
     The residual error enumerates every alive set for ``N <= 12`` and is a
-    seeded Monte-Carlo average otherwise (see :mod:`skgc.coding._expectation`).
+    seeded Monte-Carlo average otherwise.
     """
 
     decoding = "lstsq"
-    #: How the cost of one decoding grows.
+    adaptive_decoder = True
     decoding_cost = "SVD O(K m min(K, m)) per new alive pattern (m alive), then cached"
 
     def __init__(self, allocation, coefficients, straggler_probs=None, name="lstsq"):

@@ -9,7 +9,8 @@ that error the most, until the target is reached.
 
 import numpy as np
 
-from ._validation import check_n_partitions, check_probabilities
+from .._validation import check_probabilities
+from ._validation import check_n_partitions
 
 __all__ = ["min_load_allocation", "allocation_error"]
 

@@ -12,55 +12,14 @@ Partitions are laid out through ``N`` *virtual* partitions (see
 
 import numpy as np
 
-from ._codes import GradientCode, _check_proxy
-from ._expectation import AliveDependentError
+from .._validation import check_probabilities
+from ._allocation import virtual_partition_map
+from ._gradient_code import GradientCode
 from ._lstsq import LstsqDecoder
-from ._song_choi import northwest_corner
-from ._validation import check_alive, check_load, check_probabilities
+from ._registry import register_code
+from ._validation import check_alive, check_proxy, check_replication
 
-__all__ = ["virtual_partition_map", "check_replication", "frc_groups", "FrcCode",
-           "ErasureHeadCode"]
-
-
-def virtual_partition_map(n_workers, n_partitions):
-    """Spread ``K`` partitions over ``N`` virtual ones, ``M`` of shape (N, K).
-
-    Virtual partition ``v`` covers ``[v K / N, (v + 1) K / N)`` of the
-    partition line (:func:`northwest_corner` with equal row sums); columns sum
-    to one, so a code recovering the sum of the virtual gradients
-    (``w^T B = 1_N``) recovers ``g`` with coefficients ``C = B M``.
-
-    Parameters
-    ----------
-    n_workers, n_partitions : int
-
-    Returns
-    -------
-    M : ndarray of shape (n_workers, n_partitions)
-        The identity when ``K == N``.
-    """
-    return northwest_corner(np.full(n_workers, n_partitions / n_workers), n_partitions)
-
-
-def check_replication(load, n_workers):
-    """The replication ``s + 1`` of an exact code from its ``load``.
-
-    Parameters
-    ----------
-    load : int, array-like of equal ints, or None
-        None means 2 (one straggler tolerated), capped at ``N``.
-    n_workers : int
-
-    Returns
-    -------
-    replication : int in ``[1, N]``
-    """
-    if load is None:
-        return min(2, n_workers)
-    loads = check_load(load, n_workers, n_workers)  # s + 1 in [1, N]
-    if (loads != loads[0]).any():
-        raise ValueError(f"load: this code needs the same load on every worker, got {load!r}.")
-    return int(loads[0])
+__all__ = ["frc_groups", "FrcCode", "ErasureHeadCode"]
 
 
 def frc_groups(n_workers, replication):
@@ -79,29 +38,16 @@ def frc_groups(n_workers, replication):
     return np.array_split(np.arange(n_workers), n_workers // replication)
 
 
-class ErasureHeadCode(GradientCode):
-    """FRC groups, one reply per group that answered, missing groups dropped.
+class _GroupRepetition(GradientCode):
+    """FRC's layout: groups of workers, each worker of a group sending the same sum.
 
-    Parameters
-    ----------
-    n_workers : int
-    n_partitions : int, default=None
-        Defaults to ``n_workers``.
-    load : int, default=None
-        Group size ``s + 1`` (default 2).
-    straggler_probs : array-like of shape (n_workers,), default=None
-
-    Notes
-    -----
-    The residual error has a closed form: with ``m_g`` the coefficient row
-    of group ``g`` (``sum_g m_g = 1``) and ``q_g = prod_{j in g} p_j``,
-    ``E ||beta - 1||^2 = ||sum_g q_g m_g||^2 + sum_g q_g (1 - q_g) ||m_g||^2``
-    (coherent proxy: the same with ``m_g`` replaced by its sum).
+    The decoder takes one reply per group; an alive set where every group answered is
+    decoded exactly.
     """
 
-    _name = "erasurehead"
+    adaptive_decoder = True
 
-    def __init__(self, n_workers, n_partitions=None, load=None, straggler_probs=None):
+    def __init__(self, n_workers, n_partitions, load, straggler_probs, name):
         n_partitions = n_workers if n_partitions is None else n_partitions
         replication = check_replication(load, n_workers)
         self.groups = frc_groups(n_workers, replication)
@@ -110,8 +56,13 @@ class ErasureHeadCode(GradientCode):
             member[np.ix_(group, group)] = 1.0
         coefficients = member @ virtual_partition_map(n_workers, n_partitions)
         p = None if straggler_probs is None else check_probabilities(straggler_probs, n_workers)
-        super().__init__(coefficients > 0, coefficients, p, name=self._name)
+        super().__init__(coefficients > 0, coefficients, p, name=name)
         self.tolerated_stragglers = min(len(g) for g in self.groups) - 1
+
+    def decodable(self, alive):
+        """True when every group has an alive worker."""
+        alive = check_alive(alive, self.n_workers)
+        return all(alive[g].any() for g in self.groups)
 
     def decode(self, alive):
         """Weight 1 on the first alive worker of every group, 0 elsewhere.
@@ -132,6 +83,32 @@ class ErasureHeadCode(GradientCode):
                 weights[first[0]] = 1.0
         return weights
 
+
+class ErasureHeadCode(_GroupRepetition):
+    """FRC groups, one reply per group that answered, missing groups dropped.
+
+    Parameters
+    ----------
+    n_workers : int
+    n_partitions : int, default=None
+        Defaults to ``n_workers``.
+    load : int, default=None
+        Group size ``s + 1`` (default 2).
+    straggler_probs : array-like of shape (n_workers,), default=None
+
+    Notes
+    -----
+    The residual error has a closed form: with ``m_g`` the coefficient row
+    of group ``g`` (``sum_g m_g = 1``) and ``q_g = prod_{j in g} p_j``,
+    ``E ||beta - 1||^2 = ||sum_g q_g m_g||^2 + sum_g q_g (1 - q_g) ||m_g||^2``
+    (coherent proxy: the same with ``m_g`` replaced by its sum).
+    """
+
+    closed_form = True
+
+    def __init__(self, n_workers, n_partitions=None, load=None, straggler_probs=None):
+        super().__init__(n_workers, n_partitions, load, straggler_probs, "erasurehead")
+
     def _group_rows_and_loss(self, p):
         rows = np.array([self.coefficients[g[0]] for g in self.groups])
         lost = np.array([np.prod(p[g]) for g in self.groups])
@@ -139,44 +116,49 @@ class ErasureHeadCode(GradientCode):
 
     def expected_weights(self, p=None):
         """``E[beta] = sum_g (1 - q_g) m_g`` (closed form)."""
-        rows, lost = self._group_rows_and_loss(self._resolve_p(p))
+        rows, lost = self._group_rows_and_loss(self.resolve_probs(p))
         return (1.0 - lost) @ rows
 
     def residual_error(self, proxy="independent", p=None):
         """Closed form; see the class notes."""
-        _check_proxy(proxy)
-        rows, lost = self._group_rows_and_loss(self._resolve_p(p))
+        check_proxy(proxy)
+        rows, lost = self._group_rows_and_loss(self.resolve_probs(p))
         if proxy == "coherent":
             rows = rows.sum(axis=1, keepdims=True)
         mean_loss = lost @ rows
         return float(mean_loss @ mean_loss + (lost * (1.0 - lost)) @ (rows**2).sum(axis=1))
 
 
-class FrcCode(AliveDependentError, ErasureHeadCode):
+class FrcCode(_GroupRepetition):
     """Fractional repetition code: exact whenever every group has an alive worker.
 
     Same allocation as :class:`ErasureHeadCode`. When a whole group
     straggles the decoder falls back to least squares over the alive workers
     (:meth:`falls_back` is then True); the residual error is computed over
-    alive sets (exact enumeration for ``N <= 12``).
+    alive sets (exact enumeration for ``N <= 12``). Parameters are those of
+    :class:`ErasureHeadCode`.
     """
 
-    _name = "frc"
+    exact = True
     decoding_cost = "O(N); least squares (cached) when a group is lost"
 
     def __init__(self, n_workers, n_partitions=None, load=None, straggler_probs=None):
-        super().__init__(n_workers, n_partitions, load, straggler_probs)
+        super().__init__(n_workers, n_partitions, load, straggler_probs, "frc")
         self._fallback = LstsqDecoder(self.coefficients)
-
-    def falls_back(self, alive):
-        """True when some group has no alive worker (the decoding is then approximate)."""
-        alive = check_alive(alive, self.n_workers)
-        return not all(alive[g].any() for g in self.groups)
 
     def decode(self, alive):
         """One reply per group, or least squares if a group is lost (see class doc)."""
+        alive = check_alive(alive, self.n_workers)
         if self.falls_back(alive):
-            return self._fallback(check_alive(alive, self.n_workers))
+            return self._fallback(alive)
         return super().decode(alive)
 
-    expected_weights = None
+    def clear_cache(self):
+        """Forget the cached least-squares decodings (for timing)."""
+        self._fallback.clear_cache()
+
+
+register_code("frc", lambda n_workers, n_partitions, load, p, random_state:
+              FrcCode(n_workers, n_partitions, load, p))
+register_code("erasurehead", lambda n_workers, n_partitions, load, p, random_state:
+              ErasureHeadCode(n_workers, n_partitions, load, p))

@@ -1,43 +1,30 @@
-"""Replication codes with heterogeneity-unaware weights: SGC, BGC, graph, ignore-unbiased.
+"""Replication codes with heterogeneity-unaware weights: SGC, BGC, graph.
 
 Each worker sends the plain sum of its partitions scaled by
 ``1 / (n_k (1 - p))`` (``n_k`` the number of holders of partition ``k``):
 unbiased under the alive-indicator decoder when ``p`` is the true straggling
 probability. SGC, BGC and the graph code use one common ``p`` (the mean, as
-in their homogeneous analyses); "ignore_unbiased" uses each worker's own.
+in their homogeneous analyses).
 
 * "sgc" (Bitar et al.): each partition on ``d`` workers, pair-wise balanced.
 * "bgc" (Charles et al.): worker ``j`` holds partition ``k`` with probability
   ``load / K``; least-squares decoding by default.
 * "graph" (Glasgow & Wootters): a random ``d``-regular assignment with
   least-squares ("optimal", pseudo-inverse) decoding.
-* "ignore_unbiased": one partition per worker, weights ``1 / (1 - p_j)``.
 """
 
 import numpy as np
 
-from ._codes import GradientCode, default_load, one_per_worker_allocation
+from .._validation import check_probabilities
+from ._allocation import default_load
+from ._coefficients import replication_weights
+from ._gradient_code import GradientCode
 from ._lstsq import LstsqCode
-from ._validation import check_load, check_probabilities
+from ._registry import register_code
+from ._validation import check_load
 
-__all__ = ["replication_weights", "replicated_allocation", "bernoulli_allocation",
-           "SgcCode", "BgcCode", "GraphCode", "IgnoreUnbiasedCode"]
-
-
-def replication_weights(allocation, p):
-    """``C[j, k] = 1 / (n_k (1 - p_j))`` on the allocation (``1 / n_k`` if ``p_j = 1``).
-
-    Parameters
-    ----------
-    allocation : ndarray of bool of shape (n_workers, n_partitions)
-    p : ndarray of shape (n_workers,)
-
-    Returns
-    -------
-    coefficients : ndarray of shape (n_workers, n_partitions)
-    """
-    share = allocation / allocation.sum(axis=0, keepdims=True)
-    return share / np.where(p < 1, 1.0 - p, 1.0)[:, None]
+__all__ = ["replicated_allocation", "bernoulli_allocation", "SgcCode", "BgcCode",
+           "GraphCode"]
 
 
 def replicated_allocation(n_workers, n_partitions, replication, rng, pairwise=False):
@@ -171,20 +158,12 @@ class BgcCode(LstsqCode):
                          name="bgc")
 
 
-class IgnoreUnbiasedCode(GradientCode):
-    """Drop stragglers, weight the others by ``1 / (1 - p_j)``: unbiased, high variance.
+def _build(cls):
+    """The registry's builder of one of these codes."""
+    return lambda n_workers, n_partitions, load, p, random_state: cls(
+        p, n_partitions, load, random_state)
 
-    Allocation of :class:`FullCode` (round robin, or cyclic with ``load``).
 
-    Parameters
-    ----------
-    straggler_probs : array-like of shape (n_workers,)
-    n_partitions : int
-    load : int or array-like, default=None
-    """
-
-    def __init__(self, straggler_probs, n_partitions, load=None):
-        p = check_probabilities(straggler_probs)
-        allocation = one_per_worker_allocation(p.shape[0], n_partitions, load)
-        super().__init__(allocation, replication_weights(allocation, p), p,
-                         name="ignore_unbiased")
+register_code("sgc", _build(SgcCode))
+register_code("bgc", _build(BgcCode))
+register_code("graph", _build(GraphCode))

@@ -5,9 +5,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._codes import CODE_NAMES, GradientCode
-from ._factory import make_code
-from ._expectation import alive_statistics
+from ._registry import CODE_NAMES, make_code
+from ._validation import PROXIES
 
 __all__ = ["CodeReport", "code_report", "compare_codes", "format_reports"]
 
@@ -51,25 +50,13 @@ class CodeReport:
     decode_us: float
 
 
-def _closed_form_weights(code, p):
-    """``E[beta]`` in closed form, or None if the decoder has none."""
-    if code.waits_for_all:
-        return np.ones(code.n_partitions)
-    expected = getattr(code, "expected_weights", None)
-    if expected is not None:
-        return expected(p)
-    if type(code).decode is GradientCode.decode:
-        return (1.0 - p) @ code.coefficients
-    return None
-
-
 def _errors(code, p, n_draws, seed):
     """(errors, standard errors, bias, bias se, method) for the two proxies."""
-    expected = _closed_form_weights(code, p)
-    if expected is not None:
-        errors = [code.residual_error(proxy, p) for proxy in ("independent", "coherent")]
-        return errors, [0.0, 0.0], float(np.abs(expected - 1.0).max()), 0.0, "closed form"
-    stats = alive_statistics(code, p, n_draws, seed)
+    if code.closed_form:
+        errors = [code.residual_error(proxy, p) for proxy in PROXIES]
+        bias = float(np.abs(code.expected_weights(p) - 1.0).max())
+        return errors, [0.0, 0.0], bias, 0.0, "closed form"
+    stats = code.alive_statistics(p, n_draws, seed)
     (ind, se_ind), (coh, se_coh) = stats.error("independent"), stats.error("coherent")
     bias, bias_se = stats.bias()
     return [ind, coh], [se_ind, se_coh], bias, bias_se, (
@@ -78,8 +65,7 @@ def _errors(code, p, n_draws, seed):
 
 def _decode_microseconds(code, p, n_decodes, seed):
     alive = np.random.default_rng(seed).random((n_decodes, code.n_workers)) >= p
-    if hasattr(code, "clear_cache"):
-        code.clear_cache()
+    code.clear_cache()
     start = time.perf_counter()
     for mask in alive:
         code.decode(mask)
@@ -106,7 +92,7 @@ def code_report(code, p=None, n_draws=20000, random_state=0, n_decodes=200):
     -------
     CodeReport
     """
-    p = code._resolve_p(p)
+    p = code.resolve_probs(p)
     errors, ses, bias, bias_se, method = _errors(code, p, n_draws, random_state)
     loads = code.loads
     return CodeReport(
@@ -114,7 +100,7 @@ def code_report(code, p=None, n_draws=20000, random_state=0, n_decodes=200):
         load_max=float(loads.max()), total_load=float(loads.sum()),
         error_independent=errors[0], se_independent=ses[0], error_coherent=errors[1],
         se_coherent=ses[1], bias=bias, bias_se=bias_se, method=method,
-        decode_cost="none (waits for all)" if code.waits_for_all else code.decoding_cost,
+        decode_cost=code.decoding_cost,
         decode_us=_decode_microseconds(code, p, n_decodes, random_state),
     )
 

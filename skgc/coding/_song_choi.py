@@ -13,9 +13,14 @@ reliability.
 
 import numpy as np
 
-from ._validation import check_n_partitions, check_probabilities
+from .._validation import check_probabilities
+from ._allocation import northwest_corner
+from ._gradient_code import GradientCode
+from ._registry import register_code
+from ._validation import check_n_partitions
 
-__all__ = ["song_choi_loads", "northwest_corner", "song_choi_alpha", "song_choi_coefficients"]
+__all__ = ["song_choi_loads", "song_choi_alpha", "song_choi_coefficients", "SongChoiCode",
+           "song_choi_code"]
 
 
 def song_choi_loads(p, n_partitions):
@@ -44,41 +49,6 @@ def song_choi_loads(p, n_partitions):
         delta = p / (1.0 - p)  # inf for p == 1
     weights = delta.min() / delta  # in [0, 1]: no overflow near p = 0
     return n_partitions * weights / weights.sum()
-
-
-def northwest_corner(row_sums, n_partitions):
-    """North-west-corner solution with given row sums and unit column sums.
-
-    Worker ``j`` covers the interval ``[S_{j-1}, S_j)`` of ``[0, K)``, with
-    ``S`` the cumulative row sums; ``alpha[j, k]`` is the length of its
-    overlap with ``[k, k + 1)``. Cumulative sums within rounding error of an
-    integer are snapped to it, so no spurious ``1e-16`` entries appear.
-
-    Parameters
-    ----------
-    row_sums : array-like of shape (n_workers,)
-        Non-negative row sums adding up to ``n_partitions``.
-    n_partitions : int
-        Number of columns ``K``.
-
-    Returns
-    -------
-    alpha : ndarray of shape (n_workers, n_partitions)
-        A staircase with at most ``n_workers + n_partitions - 1`` non-zeros.
-    """
-    row_sums = np.asarray(row_sums, dtype=np.float64)
-    ends = np.cumsum(row_sums)
-    ends *= n_partitions / ends[-1]
-    nearest = np.round(ends)
-    tol = 4.0 * row_sums.size * np.finfo(np.float64).eps * n_partitions
-    snap = np.abs(ends - nearest) <= tol
-    ends[snap] = nearest[snap]
-    ends[-1] = n_partitions
-    starts = np.concatenate(([0.0], ends[:-1]))
-    k = np.arange(n_partitions)
-    lo = np.maximum(starts[:, None], k[None, :])
-    hi = np.minimum(ends[:, None], k[None, :] + 1.0)
-    return np.clip(hi - lo, 0.0, None)
 
 
 def song_choi_alpha(p, n_partitions):
@@ -117,3 +87,35 @@ def song_choi_coefficients(p, n_partitions):
     alpha = song_choi_alpha(p, n_partitions)
     denom = np.broadcast_to((1.0 - p)[:, None], alpha.shape)
     return np.divide(alpha, denom, out=np.zeros_like(alpha), where=alpha > 0)
+
+
+class SongChoiCode(GradientCode):
+    """Song & Choi: loads proportional to reliability on a staircase support.
+
+    Parameters
+    ----------
+    straggler_probs : array-like of shape (n_workers,)
+        Straggling probabilities.
+    n_partitions : int, default=None
+        Number of partitions; defaults to ``n_workers``.
+
+    Notes
+    -----
+    Workers keep their index order along the staircase, as in the authors'
+    reference code. The allocation is the support of ``alpha``.
+    """
+
+    def __init__(self, straggler_probs, n_partitions=None):
+        p = check_probabilities(straggler_probs)
+        n_partitions = p.shape[0] if n_partitions is None else check_n_partitions(n_partitions)
+        coefficients = song_choi_coefficients(p, n_partitions)
+        super().__init__(coefficients > 0, coefficients, p, name="song_choi")
+
+
+def song_choi_code(straggler_probs, n_partitions=None):
+    """Build the Song & Choi code; see :class:`SongChoiCode`."""
+    return SongChoiCode(straggler_probs, n_partitions)
+
+
+register_code("song_choi", lambda n_workers, n_partitions, load, p, random_state:
+              SongChoiCode(p, n_partitions))

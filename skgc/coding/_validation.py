@@ -1,38 +1,26 @@
-"""Input validation shared by the coding layer.
+"""Input validation of the coding layer: loads, alive masks, allocations, error proxies.
 
 Every checker raises :class:`ValueError` whose message names the offending
-parameter, so that estimator-level errors stay readable.
+parameter, so that estimator-level errors stay readable. The checks shared with other
+layers (numbers of workers, straggling probabilities) live in :mod:`skgc._validation`.
 """
-
-import numbers
 
 import numpy as np
 
+from .._validation import check_positive_int
+
 __all__ = [
-    "check_probabilities",
+    "PROXIES",
+    "check_n_partitions",
     "check_load",
     "check_alive",
     "check_allocation",
-    "check_n_workers",
-    "check_n_partitions",
+    "check_proxy",
+    "check_replication",
 ]
 
-
-def check_n_workers(n_workers, name="n_workers"):
-    """Validate a positive number of workers.
-
-    Parameters
-    ----------
-    n_workers : int
-        Number of workers.
-    name : str, default="n_workers"
-        Parameter name used in error messages.
-
-    Returns
-    -------
-    n_workers : int
-    """
-    return _check_positive_int(n_workers, name)
+#: The error proxies of the residual error.
+PROXIES = ("independent", "coherent")
 
 
 def check_n_partitions(n_partitions, name="n_partitions"):
@@ -49,62 +37,7 @@ def check_n_partitions(n_partitions, name="n_partitions"):
     -------
     n_partitions : int
     """
-    return _check_positive_int(n_partitions, name)
-
-
-def _check_positive_int(value, name):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-    return int(value)
-
-
-def check_probabilities(p, n_workers=None, name="straggler_probs"):
-    """Validate per-worker straggling probabilities.
-
-    Parameters
-    ----------
-    p : array-like of shape (n_workers,)
-        Probability that each worker straggles in an iteration.
-    n_workers : int, default=None
-        Expected length; not checked when None.
-    name : str, default="straggler_probs"
-        Parameter name used in error messages.
-
-    Returns
-    -------
-    p : ndarray of shape (n_workers,), dtype float64
-        A fresh copy of the probabilities.
-
-    Raises
-    ------
-    ValueError
-        If ``p`` is not one-dimensional, has the wrong length, contains NaN or
-        values outside ``[0, 1]``, or if every worker always straggles.
-    """
-    try:
-        arr = np.array(p, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be an array of floats in [0, 1].") from exc
-    if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(
-            f"{name} must be a non-empty 1-D array, got shape {arr.shape}."
-        )
-    if n_workers is not None and arr.shape[0] != n_workers:
-        raise ValueError(
-            f"{name} must have length n_workers={n_workers}, got {arr.shape[0]}."
-        )
-    if np.isnan(arr).any():
-        raise ValueError(f"{name} must not contain NaN.")
-    if (arr < 0).any() or (arr > 1).any():
-        raise ValueError(f"{name} must lie in [0, 1], got min={arr.min()}, max={arr.max()}.")
-    if (arr == 1).all():
-        raise ValueError(
-            f"{name}: every worker always straggles (all probabilities are 1); "
-            "no gradient can ever be recovered."
-        )
-    return arr
+    return check_positive_int(n_partitions, name)
 
 
 def check_load(load, n_workers, n_partitions, name="load"):
@@ -182,11 +115,7 @@ def check_alive(alive, n_workers, name="alive"):
             f"{name} must be a 1-D boolean array of length n_workers={n_workers}, "
             f"got shape {arr.shape}."
         )
-    if arr.dtype != bool:
-        if not np.issubdtype(arr.dtype, np.number) or not np.isin(arr, (0, 1)).all():
-            raise ValueError(f"{name} must be a boolean array.")
-        arr = arr.astype(bool)
-    return arr
+    return _as_boolean(arr, name)
 
 
 def check_allocation(allocation, name="allocation"):
@@ -209,8 +138,41 @@ def check_allocation(allocation, name="allocation"):
             f"{name} must be a non-empty 2-D array (n_workers, n_partitions), "
             f"got shape {arr.shape}."
         )
-    if arr.dtype != bool:
-        if not np.issubdtype(arr.dtype, np.number) or not np.isin(arr, (0, 1)).all():
-            raise ValueError(f"{name} must be a boolean array.")
-        arr = arr.astype(bool)
-    return arr
+    return _as_boolean(arr, name)
+
+
+def check_proxy(proxy):
+    """Validate the name of an error proxy, one of :data:`PROXIES`."""
+    if proxy not in PROXIES:
+        raise ValueError(f"proxy must be one of {PROXIES}, got {proxy!r}.")
+    return proxy
+
+
+def check_replication(load, n_workers):
+    """The replication ``s + 1`` of an exact code from its ``load``.
+
+    Parameters
+    ----------
+    load : int, array-like of equal ints, or None
+        None means 2 (one straggler tolerated), capped at ``N``.
+    n_workers : int
+
+    Returns
+    -------
+    replication : int in ``[1, N]``
+    """
+    if load is None:
+        return min(2, n_workers)
+    loads = check_load(load, n_workers, n_workers)  # s + 1 in [1, N]
+    if (loads != loads[0]).any():
+        raise ValueError(f"load: this code needs the same load on every worker, got {load!r}.")
+    return int(loads[0])
+
+
+def _as_boolean(arr, name):
+    """Booleans as they are; numbers that are all 0 or 1 as booleans."""
+    if arr.dtype == bool:
+        return arr
+    if not np.issubdtype(arr.dtype, np.number) or not np.isin(arr, (0, 1)).all():
+        raise ValueError(f"{name} must be a boolean array.")
+    return arr.astype(bool)

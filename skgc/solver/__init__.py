@@ -1,6 +1,7 @@
 """The solvers: Newton-type steps on coded curvature, L-BFGS and coded gradient descent."""
 
-from ._gd import GradientEstimate, SolverResult, coded_gradient_descent
+from ..master import GradientEstimate
+from ._gd import SolverResult, coded_gradient_descent
 from ._lbfgs import lbfgs_solver
 from ._newton import NewtonSettings, newton_solver
 from ._steps import SCHEDULES, StepSchedule

@@ -13,39 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 from ._averaging import IterateAverage
 from ._stopping import NoImprovement
 
-__all__ = ["GradientEstimate", "SolverResult", "coded_gradient_descent"]
-
-
-@dataclass
-class GradientEstimate:
-    """What an oracle returns for one iteration.
-
-    Attributes
-    ----------
-    value : float
-        Estimate of the mean data term.
-    grad_coef, grad_intercept : ndarray
-        Estimate of its gradient.
-    n_alive : int
-        Workers whose answer went into the estimate.
-    duration : float
-        Seconds the iteration took (virtual seconds in simulation).
-    fallback : bool
-        The code could not decode exactly and fell back to an approximate decoding.
-    alive : ndarray of bool of shape (n_workers,) or None
-        Which workers' answers went into the estimate (None: not recorded).
-    values : ndarray of shape (n_outputs,) or None
-        ``value`` split by output (their sum), when known.
-    """
-
-    value: float
-    grad_coef: np.ndarray
-    grad_intercept: np.ndarray
-    n_alive: int
-    duration: float
-    fallback: bool = False
-    alive: np.ndarray = None
-    values: np.ndarray = None
+__all__ = ["SolverResult", "coded_gradient_descent"]
 
 
 @dataclass

@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ..coding import check_probabilities
+from .._validation import check_n_workers, check_probabilities
 from ._base import StragglerModel
 
 __all__ = ["BernoulliStragglers", "paper_model"]
@@ -93,5 +93,5 @@ def paper_model(n_workers=10, low=0.01, high=2.0, z=1.1, random_state=None, **kw
         raise ValueError(f"need 0 <= low <= high; got low={low!r}, high={high!r}.")
     if not z > 1:
         raise ValueError(f"z must be > 1; got {z!r}.")
-    mu = check_random_state(random_state).uniform(low, high, size=n_workers)
+    mu = check_random_state(random_state).uniform(low, high, size=check_n_workers(n_workers))
     return BernoulliStragglers(np.exp(-mu * (z - 1.0)), **kwargs)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..coding import check_probabilities
+from .._validation import check_n_workers, check_probabilities
 from ._delays import TraceDelays
 
 __all__ = ["AliveTrace", "alive_matrix", "replay_from_history"]
@@ -26,9 +26,7 @@ def alive_matrix(history, n_workers):
     """
     record = history["alive"] if isinstance(history, dict) else history
     record = np.asarray(record)
-    if not isinstance(n_workers, (int, np.integer)) or isinstance(n_workers, bool) \
-            or n_workers < 1:
-        raise ValueError(f"n_workers must be a positive integer; got {n_workers!r}.")
+    n_workers = check_n_workers(n_workers)
     if record.size == 0 and not (record.ndim == 2 and len(record)):
         raise ValueError("history has no iterations to replay (history['alive'] is empty).")
     if record.ndim == 2:

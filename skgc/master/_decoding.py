@@ -7,20 +7,8 @@ decoder treats them all alike.
 
 import numpy as np
 
-__all__ = ["pack", "unpack", "PlainDecoder", "ControlVariateDecoder", "CurvatureTransport",
-           "make_decoder", "expected_decode_weights"]
 
-
-def pack(value, grad_coef, grad_intercept):
-    """One flat vector from a message (``value``: one loss sum per output)."""
-    return np.concatenate((np.ravel(value), np.ravel(grad_coef), np.ravel(grad_intercept)))
-
-
-def unpack(vector, coef_shape):
-    """``(value, grad_coef, grad_intercept)`` from :func:`pack`'s vector."""
-    n_outputs, size = coef_shape[1], int(np.prod(coef_shape))
-    return (vector[:n_outputs], vector[n_outputs:n_outputs + size].reshape(coef_shape),
-            vector[n_outputs + size:])
+__all__ = ["PlainDecoder", "ControlVariateDecoder", "CurvatureTransport", "make_decoder"]
 
 
 class PlainDecoder:
@@ -69,7 +57,7 @@ class ControlVariateDecoder(PlainDecoder):
         self.random_state = random_state
         self.active = active
         self.memory = None
-        self.expected_weights = expected_decode_weights(code, random_state)
+        self.expected_weights = code.expected_decode_weights()
         self.transport = CurvatureTransport()
 
     def activate(self):
@@ -106,7 +94,7 @@ class ControlVariateDecoder(PlainDecoder):
         """Switch code: stored messages are re-expressed only through new answers, so the
         memory is kept (its bias vanishes as workers answer again)."""
         super().reset_code(code)
-        self.expected_weights = expected_decode_weights(code, self.random_state)
+        self.expected_weights = code.expected_decode_weights()
         self.transport.recode(code)
 
 
@@ -216,28 +204,6 @@ def _gradient_of(message, n_features, n_outputs, size):
     return np.vstack([grad_coef, grad_intercept[None]])[:size]
 
 
-def expected_decode_weights(code, random_state=0, n_draws=4000):
-    """``E[w_j]`` for ``w = code.decode(alive)`` under the code's straggler probabilities.
-
-    Fixed decoders (``w_j = 1`` when alive) give ``1 - p_j``; decoders that depend on who
-    answered are averaged over seeded draws of the alive set.
-    """
-    p = np.zeros(code.n_workers) if code.straggler_probs is None else code.straggler_probs
-    if code.waits_for_all:
-        return code.decode(np.ones(code.n_workers, dtype=bool))
-    if _is_fixed_decoder(code):
-        return 1.0 - p
-    rng = np.random.default_rng(random_state)
-    draws = rng.random((n_draws, code.n_workers)) >= p
-    return np.mean([code.decode(alive) for alive in draws], axis=0)
-
-
-def _is_fixed_decoder(code):
-    from ..coding import GradientCode
-
-    return type(code).decode is GradientCode.decode
-
-
 def make_decoder(code, variance_reduction, random_state=0, active=True):
     """The decoder for a fit.
 
@@ -249,6 +215,6 @@ def make_decoder(code, variance_reduction, random_state=0, active=True):
     """
     p = code.straggler_probs
     deterministic = code.waits_for_all or p is None or not np.any(p > 0)
-    if variance_reduction and not deterministic and _is_fixed_decoder(code):
+    if variance_reduction and not deterministic and not code.adaptive_decoder:
         return ControlVariateDecoder(code, random_state, active)
     return PlainDecoder(code)
