@@ -192,7 +192,7 @@ def test_workers_are_kept_between_fits_and_freed_by_an_error(regression_data):
 
     def fit(hook, max_iter):
         CodedGradientRegressor(n_workers=3, stragglers=_Hook([0.0, 0.0, 10.0], hook),
-                               deadline=DEADLINE, backend=Watched(), max_iter=max_iter,
+                               deadline=0.2, backend=Watched(), max_iter=max_iter,
                                tol=None, random_state=0, solver="gd").fit(X, y)
         return set(seen[-1])
 

@@ -12,7 +12,6 @@ import queue
 import socket
 import threading
 import time
-from functools import partial
 from multiprocessing import AuthenticationError
 from multiprocessing.connection import Listener
 
@@ -39,44 +38,67 @@ class ProcessPool:
 
     def __init__(self, idle_timeout=300.0):
         self.idle_timeout = idle_timeout
-        self._idle, self._lock = [], threading.Lock()
+        self._idle, self._busy, self._lock = [], {}, threading.Lock()
 
     def submit(self, fn, *args):
         """Run ``fn(*args)`` in a process of its own, an idle one if there is one."""
-        while True:
-            with self._lock:
-                executor = self._idle.pop() if self._idle else None
-            if executor is None:
-                executor = ProcessPoolExecutor(1, timeout=self.idle_timeout, env=self.env)
-                future = executor.submit(fn, *args)
-                break
+        executor = self._reclaim()
+        while executor is not None:
             try:
                 future = executor.submit(fn, *args)
                 break
             except BrokenProcessPool:  # its process died while idle
                 executor.shutdown(wait=False)
-        future.add_done_callback(partial(self._task_done, executor))
+                executor = self._reclaim()
+        else:  # no idle process left
+            executor = ProcessPoolExecutor(1, timeout=self.idle_timeout, env=self.env)
+            future = executor.submit(fn, *args)
+        with self._lock:
+            self._busy[future] = executor
+        future.add_done_callback(self._task_done)
         return future
 
-    def _task_done(self, executor, future):
-        if not future.cancelled() and isinstance(future.exception(), BrokenProcessPool):
-            executor.shutdown(wait=False)  # its process died: loky does not restart it
-        else:
-            with self._lock:
+    def _reclaim(self):
+        """An idle executor, or one whose task has just ended (its future's callbacks,
+        which hand it back, may not have run yet); None if there is none."""
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+            for future in [future for future in self._busy if future.done()]:
+                executor = self._busy.pop(future)
+                if not _died(future):
+                    return executor
+                executor.shutdown(wait=False)
+        return None
+
+    def _task_done(self, future):
+        died = _died(future)
+        with self._lock:
+            executor = self._busy.pop(future, None)  # None: reclaimed already
+            if executor is not None and not died:
                 self._idle.append(executor)
+        if executor is not None and died:
+            executor.shutdown(wait=False)  # loky does not restart a dead process
 
     @property
     def n_idle(self):
         """Processes waiting for a task."""
-        return len(self._idle)
+        with self._lock:
+            ended = [future for future in self._busy if future.done()]
+            return len(self._idle) + sum(not _died(future) for future in ended)
 
     def shutdown(self):
         """End the idle processes now rather than after ``idle_timeout``; the next task
         starts a new one."""
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for executor in idle:
+        executor = self._reclaim()
+        while executor is not None:
             executor.shutdown(wait=True)
+            executor = self._reclaim()
+
+
+def _died(future):
+    """Whether the process running ``future``'s task died (its executor is then broken)."""
+    return not future.cancelled() and isinstance(future.exception(), BrokenProcessPool)
 
 
 #: The pool every :class:`~skgc.backends.LokyBackend` of this process draws from.
