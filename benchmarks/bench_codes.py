@@ -1,6 +1,6 @@
 """Residual error against computation load for every gradient code, and the load to reach
 a target error, under the paper's straggler model and a mixed one (plot: error against
-load). Measured by ``skgc.benchmarks.codes``.
+load). Measured by ``skgc.tools.benchmarks.codes``.
 
 Run: ``python benchmarks/bench_codes.py [--quick] [--out DIR] [--seed S]``
 (``skgc bench --only codes``).
@@ -8,7 +8,7 @@ Run: ``python benchmarks/bench_codes.py [--quick] [--out DIR] [--seed S]``
 
 import sys
 
-from skgc.benchmarks._cli import main
+from skgc.tools.benchmarks.cli import main
 
 if __name__ == "__main__":
     sys.exit(main(["--only", "codes", *sys.argv[1:]], default_out="benchmarks/results"))

@@ -5,7 +5,7 @@ Run: ``python benchmarks/run.py [--quick] [--only NAME[,NAME]] [--out DIR]``.
 
 import sys
 
-from skgc.benchmarks._cli import main
+from skgc.tools.benchmarks.cli import main
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:], default_out="benchmarks/results"))

@@ -79,7 +79,10 @@ html_title = f"skgc {release}"
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
-    "secondary_sidebar_items": ["page-toc", "sourcelink"],
+    # the gallery's pages get the whole width for their code and figures
+    "secondary_sidebar_items": {
+        pattern: ["page-toc", "sourcelink"] for pattern in ("*", "user_guide/*", "generated/**")
+    } | {"auto_examples/*": []},
 }
 html_static_path = []
 html_show_sourcelink = False
@@ -176,10 +179,27 @@ def _md_table_to_rst(rows):
     return out + [""]
 
 
-def markdown_to_rst(text):
-    """The little markdown the benchmarks write: headings, pipe tables, paragraphs."""
+def _image_to_rst(match, source_dir, images_dir):
+    """A markdown image of ``source_dir`` as an rst image, the file copied to
+    ``images_dir``."""
+    png = source_dir / match.group(2)
+    if not png.is_file():
+        return [f"(plot {match.group(2)} missing)", ""]
+    images_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(png, images_dir / png.name)
+    rel = (images_dir / png.name).relative_to(HERE).as_posix()
+    return [f".. image:: /{rel}", f"   :alt: {match.group(1)}", ""]
+
+
+def markdown_to_rst(text, source_dir=None, images_dir=None):
+    """The little markdown the benchmarks write: headings, pipe tables, paragraphs and
+    images (``![alt](file.png)``, with ``source_dir`` and ``images_dir``)."""
     out, table = [], []
     for line in text.splitlines() + [""]:
+        image = re.match(r"^!\[(.*)\]\((.*)\)$", line.strip())
+        if image and source_dir is not None:
+            out += _image_to_rst(image, source_dir, images_dir)
+            continue
         if line.lstrip().startswith("|"):
             table.append(line)
             continue
@@ -206,19 +226,14 @@ def write_benchmarks_include(path, images_dir):
         lines += [title, "~" * len(title), "", doc, ""]
         stem = script.stem.removeprefix("bench_")
         found = sorted(results.glob(f"*{stem}*.md")) if results.is_dir() else []
-        pngs = sorted(results.glob(f"*{stem}*.png")) if results.is_dir() else []
-        if not found and not pngs:
+        if not found:
             lines += [".. note::", "",
                       "   No results for this benchmark were present when these pages were "
                       "built; run the script with ``--out benchmarks/results`` and build "
                       "again.", ""]
         for md in found:
-            lines += [f"Results (``{md.name}``):", "", markdown_to_rst(md.read_text()), ""]
-        for png in pngs:
-            images_dir.mkdir(parents=True, exist_ok=True)
-            shutil.copy(png, images_dir / png.name)
-            rel = (images_dir / png.name).relative_to(HERE).as_posix()
-            lines += [f".. image:: /{rel}", f"   :alt: {png.stem}", ""]
+            lines += [f"Results (``{md.name}``):", "",
+                      markdown_to_rst(md.read_text(), results, images_dir), ""]
     if not lines:
         lines = ["No benchmark scripts were found in ``benchmarks/``.", ""]
     path.parent.mkdir(parents=True, exist_ok=True)

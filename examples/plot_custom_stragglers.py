@@ -39,7 +39,8 @@ FAST = os.environ.get("SKGC_EXAMPLES_FAST") == "1"
 # ``p_enter / (p_enter + p_leave)`` of the time, in bursts of ``1 / p_leave`` iterations
 # on average.
 class BurstyStragglers(StragglerModel):
-    """Each worker alternates between fast and slow spells (a two-state Markov chain).
+    """Each worker alternates between fast and slow spells (a two-state
+    Markov chain).
 
     Parameters
     ----------
@@ -58,7 +59,8 @@ class BurstyStragglers(StragglerModel):
         self.rewind()
 
     def rewind(self):
-        # Every fit starts from the long-run state distribution, drawn at the first sample.
+        # Every fit starts from the long-run state distribution, drawn at
+        # the first sample.
         self._slow = None
 
     def sample(self, rng, n_iterations=1):
@@ -67,7 +69,9 @@ class BurstyStragglers(StragglerModel):
         times = np.empty((n_iterations, self.n_workers))
         for t in range(n_iterations):
             u = rng.random(self.n_workers)
-            self._slow = np.where(self._slow, u >= self.p_leave, u < self.p_enter)
+            stays_slow = self._slow & (u >= self.p_leave)
+            turns_slow = ~self._slow & (u < self.p_enter)
+            self._slow = stays_slow | turns_slow
             times[t] = np.where(self._slow, self.slow, self.fast)
         return times
 
@@ -84,7 +88,8 @@ class BurstyStragglers(StragglerModel):
 
 
 stragglers = BurstyStragglers(p_enter=[0.005] * 4 + [0.05] * 2 + [0.2] * 2)
-print("long-run straggling probabilities:", np.round(stragglers.straggler_probs(), 3))
+probs = stragglers.straggler_probs()
+print("long-run straggling probabilities:", np.round(probs, 3))
 
 # %%
 # Who is slow, iteration after iteration: bursts, not coin flips.
@@ -108,7 +113,8 @@ plt.show()
 # by the deadline (51 ms here).
 n_samples = 2_000 if FAST else 20_000
 max_iter = 40 if FAST else 100
-X, y = make_regression(n_samples=n_samples, n_features=20, noise=10.0, random_state=0)
+X, y = make_regression(n_samples=n_samples, n_features=20, noise=10.0,
+                       random_state=0)
 X = StandardScaler().fit_transform(X)
 y = (y - y.mean()) / y.std()
 
@@ -116,8 +122,8 @@ fits = {}
 for backend in ["simulated", "loky"]:
     start = time.perf_counter()
     fits[backend] = CodedGradientRegressor(
-        n_workers=8, load=2, stragglers=stragglers, backend=backend, max_iter=max_iter,
-        tol=None, random_state=0,
+        n_workers=8, load=2, stragglers=stragglers, backend=backend,
+        max_iter=max_iter, tol=None, random_state=0,
     ).fit(X, y)
     print(f"{backend:9}  R^2 = {fits[backend].score(X, y):.4f}  "
           f"wall clock {time.perf_counter() - start:5.2f} s  "

@@ -30,7 +30,8 @@ FAST = os.environ.get("SKGC_EXAMPLES_FAST") == "1"
 n_samples = 2_000 if FAST else 20_000
 max_iter = 15 if FAST else 40
 
-X, y = make_regression(n_samples=n_samples, n_features=20, noise=10.0, random_state=0)
+X, y = make_regression(n_samples=n_samples, n_features=20, noise=10.0,
+                       random_state=0)
 X = StandardScaler().fit_transform(X)
 y = (y - y.mean()) / y.std()
 
@@ -42,7 +43,8 @@ y = (y - y.mean()) / y.std()
 # follows from the model; the code is designed for the probabilities of missing it.
 # Dask adds a few milliseconds to every task: keep deadlines well above that.
 stragglers = ShiftedExponential(shift=0.05, rate=[40] * 4 + [4] * 2)
-print(f"deadline {stragglers.default_deadline() * 1e3:.1f} ms, straggling probabilities",
+deadline_ms = stragglers.default_deadline() * 1e3
+print(f"deadline {deadline_ms:.1f} ms, straggling probabilities",
       np.round(stragglers.straggler_probs(), 3))
 
 # %%
@@ -67,11 +69,12 @@ for code in ["ignore", "optimal"]:
     start = time.perf_counter()
     fits[code] = CodedGradientRegressor(
         n_workers=6, load=2, code=code, stragglers=stragglers,
-        backend=DaskBackend(client=client), max_iter=max_iter, tol=None, random_state=0,
+        backend=DaskBackend(client=client), max_iter=max_iter, tol=None,
+        random_state=0,
     ).fit(X, y)
-    print(f"{code:8} R^2 = {fits[code].score(X, y):.4f}   "
-          f"{time.perf_counter() - start:.2f} s wall clock for {fits[code].n_iter_} "
-          "iterations")
+    seconds = time.perf_counter() - start
+    print(f"{code:8} R^2 = {fits[code].score(X, y):.4f}   {seconds:.2f} s "
+          f"wall clock for {fits[code].n_iter_} iterations")
 
 client.close()
 cluster.close()

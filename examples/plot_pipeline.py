@@ -33,16 +33,19 @@ from skgc.plotting import plot_history
 FAST = os.environ.get("SKGC_EXAMPLES_FAST") == "1"
 n_samples = 2_000 if FAST else 20_000
 
-X, y = make_regression(n_samples=n_samples, n_features=30, n_informative=20, noise=10.0,
-                       random_state=0)
+X, y = make_regression(n_samples=n_samples, n_features=30, n_informative=20,
+                       noise=10.0, random_state=0)
 X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
 
-probs = np.r_[np.full(7, 0.05), np.full(3, 0.5)]  # one straggling probability per worker
+# one straggling probability per worker
+probs = np.r_[np.full(7, 0.05), np.full(3, 0.5)]
 models = {
-    "SGDRegressor": make_pipeline(StandardScaler(), SGDRegressor(random_state=0)),
+    "SGDRegressor": make_pipeline(
+        StandardScaler(), SGDRegressor(random_state=0)),
     "CodedGradientRegressor": make_pipeline(
         StandardScaler(),
-        CodedGradientRegressor(n_workers=10, load=2, stragglers=probs, random_state=0),
+        CodedGradientRegressor(n_workers=10, load=2, stragglers=probs,
+                               random_state=0),
     ),
 }
 

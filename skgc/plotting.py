@@ -11,9 +11,10 @@ _PANELS = ("objective", "n_alive", "time")
 
 
 def _history_of(estimator_or_history):
-    """The history dict and, when known, the number of workers."""
+    """The history dict, the number of workers (None if unknown) and the label of its
+    clock."""
     history = estimator_or_history
-    n_workers = None
+    n_workers, clock = None, "time"
     if hasattr(estimator_or_history, "steps"):  # a Pipeline: its final estimator
         history = estimator_or_history[-1]
     if not isinstance(history, dict):
@@ -27,10 +28,26 @@ def _history_of(estimator_or_history):
         history = fitted.history_
         code = getattr(fitted, "code_", None)
         n_workers = getattr(code, "n_workers", None)
+        clock = _clock_label(getattr(fitted, "backend", None))
     missing = [key for key in _PANELS if key not in history]
     if missing:
         raise ValueError(f"the history has no {', '.join(map(repr, missing))} entry.")
-    return history, n_workers
+    return history, n_workers, clock
+
+
+def _clock_label(backend):
+    """The simulated backend keeps a virtual clock; the others, seconds."""
+    name = backend if isinstance(backend, str) else getattr(backend, "name", None)
+    if name is None:
+        return "time"
+    return "virtual time (simulation)" if name == "simulated" else "wall-clock time (s)"
+
+
+def _gap_to(objective, optimum):
+    """``objective - optimum`` where positive, NaN elsewhere (a log scale cannot draw
+    them)."""
+    gap = objective - optimum
+    return np.where(gap > 0, gap, np.nan)
 
 
 def plot_history(estimator_or_history, ax=None, *, x="iteration", optimum=None, label=None,
@@ -50,12 +67,15 @@ def plot_history(estimator_or_history, ax=None, *, x="iteration", optimum=None, 
         None: a new figure with three panels side by side.
     x : {"iteration", "time"}, default="iteration"
         The horizontal axis of the objective and workers panels: the iteration number or
-        the cumulative time (virtual seconds in simulation). The time panel always plots
-        time against iterations.
+        the cumulative time (a virtual clock on the simulated backend, seconds on the
+        others). The time panel always plots time against iterations.
     optimum : float or None, default=None
-        The optimal objective value, if known (for instance from an exact solver). When
-        given, the first panel shows the gap ``objective - optimum`` on a log scale;
-        otherwise the objective itself.
+        The optimal objective value, if known (for instance from an exact solver). The
+        first panel shows the gap ``objective - optimum`` on a log scale. None: the gap to
+        the best value the history holds (a linear scale of the objective itself goes
+        flat after a few iterations and hides the rest of the convergence); the best
+        iterate is then not drawn (its gap is zero). If no value is above the best, the
+        objective itself is drawn.
     label : str or None, default=None
         Legend label of this fit's lines.
     n_workers : int or None, default=None
@@ -99,7 +119,7 @@ def plot_history(estimator_or_history, ax=None, *, x="iteration", optimum=None, 
 
     if x not in ("iteration", "time"):
         raise ValueError(f'x must be "iteration" or "time"; got {x!r}.')
-    history, fitted_workers = _history_of(estimator_or_history)
+    history, fitted_workers, clock = _history_of(estimator_or_history)
     if n_workers is None:
         n_workers = fitted_workers
 
@@ -115,20 +135,22 @@ def plot_history(estimator_or_history, ax=None, *, x="iteration", optimum=None, 
     time = np.asarray(history["time"], dtype=float)
     iterations = np.arange(1, len(objective) + 1)
     horizontal = iterations if x == "iteration" else time
-    xlabel = "iteration" if x == "iteration" else "time (s)"
+    xlabel = "iteration" if x == "iteration" else clock
 
-    if optimum is None:
-        ax_obj.plot(horizontal, objective, label=label, **plot_kwargs)
-        ax_obj.set_ylabel("objective")
-    else:
-        gap = objective - float(optimum)
-        # A gap at or below zero (rounding at the optimum) cannot be drawn on a log scale.
-        gap = np.where(gap > 0, gap, np.nan)
+    reference = optimum
+    if reference is None and np.isfinite(objective).any():
+        reference = np.nanmin(objective)
+    gap = None if reference is None else _gap_to(objective, float(reference))
+    if gap is not None and np.isfinite(gap).any():
         ax_obj.plot(horizontal, gap, label=label, **plot_kwargs)
         ax_obj.set_yscale("log")
-        ax_obj.set_ylabel("objective - optimum")
+        ax_obj.set_ylabel("objective - optimum" if optimum is not None
+                          else "objective - best value seen")
+    else:
+        ax_obj.plot(horizontal, objective, label=label, **plot_kwargs)
+        ax_obj.set_ylabel("objective")
     ax_obj.set_xlabel(xlabel)
-    ax_obj.set_title("objective")
+    ax_obj.set_title("training objective")
 
     ax_alive.plot(horizontal, n_alive, label=label, **plot_kwargs)
     if n_workers is not None:
@@ -136,12 +158,12 @@ def plot_history(estimator_or_history, ax=None, *, x="iteration", optimum=None, 
     ax_alive.set_ylim(bottom=0)
     ax_alive.set_xlabel(xlabel)
     ax_alive.set_ylabel("workers answering")
-    ax_alive.set_title("workers in time")
+    ax_alive.set_title("workers that answered in time")
 
     ax_time.plot(iterations, time, label=label, **plot_kwargs)
     ax_time.set_xlabel("iteration")
-    ax_time.set_ylabel("time (s)")
-    ax_time.set_title("cumulative time")
+    ax_time.set_ylabel(clock)
+    ax_time.set_title("elapsed time")
 
     if label is not None:
         ax_obj.legend()

@@ -58,8 +58,9 @@ def test_dask_equals_simulated_without_stragglers(client, regression_data):
 
 def test_dask_slow_worker_is_cut_at_the_deadline(client, binary_data):
     stragglers = FixedDelays([0.0, 0.0, 20 * DEADLINE, 0.0])
+    # gradient descent: one round per iteration, so an iteration lasts one deadline at most
     params = dict(stragglers=stragglers, deadline=DEADLINE, n_workers=4, max_iter=12,
-                  tol=None, random_state=0)
+                  tol=None, random_state=0, solver="gd")
     X, y = binary_data
     model = CodedGradientClassifier(backend="dask", **params).fit(X, y)
     alive = model.history_["alive"]

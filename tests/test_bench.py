@@ -6,10 +6,10 @@ import re
 import numpy as np
 import pytest
 
-from skgc.__main__ import main
-from skgc.benchmarks import FAST, SUITE, paper, vs_sklearn
-from skgc.benchmarks._common import md_table, spread
-from skgc.benchmarks._problems import regression_problem
+from skgc.tools.cli import main
+from skgc.tools.benchmarks import FAST, SUITE, codes, paper, vs_sklearn
+from skgc.tools.benchmarks._common import fmt, md_table, ratio, spread
+from skgc.tools.benchmarks._problems import regression_problem
 
 NUMBER = r"\d+(\.\d+)?(e[-+]\d+)?"
 
@@ -30,6 +30,9 @@ def test_quick_run_writes_results(quick_run):
                  "seeds: 0, 1, 2, 3, 4", "--only codes,iteration_cost"):
         assert fact in text
     assert "## Headline figures" in text
+    assert text.count("Every ratio in these tables is *this / reference*") == 1
+    headlines = text.split("## Headline figures")[1].split("\n## ")[0]
+    assert all(line.endswith(".") for line in headlines.splitlines() if line.startswith("- "))
     for name in FAST:
         assert (out / f"results_{name}.md").is_file()
     assert "## Gradient codes: residual error against computation load" in text
@@ -54,7 +57,8 @@ def test_plots_written_when_matplotlib_present(quick_run):
     pytest.importorskip("matplotlib")
     _, out = quick_run
     assert (out / "codes.png").stat().st_size > 0
-    assert "![codes](codes.png)" in (out / "results.md").read_text()
+    text = (out / "results.md").read_text()
+    assert "![codes](codes.png)\n\n*Expected error of the decoded gradient" in text
 
 
 def test_unknown_part_is_refused(capsys):
@@ -76,8 +80,32 @@ def test_paper_comparison_on_a_small_budget():
     loads = paper.mean_loads(0)
     table = paper.scheme_table(gaps["iid"], (10, 20), loads)
     assert table.count("\n") == len(paper.SCHEMES) + 1
-    summary, headlines = paper.summary({"diabetes": gaps}, {"diabetes": (20,)})
-    assert "| diabetes | iid |" in summary and len(headlines) == 2
+    gap_table, iteration_table, headlines = paper.summary({"diabetes": gaps},
+                                                          {"diabetes": (20,)})
+    assert "| diabetes | iid | 20 |" in gap_table
+    # GD without stragglers does not reach 1e-4 in 20 iterations: said in words
+    assert "| diabetes | iid | 20 | not reached |" in iteration_table
+    assert len(headlines) == 3
+    assert all(h.endswith(".") and "of 2 cases" in h for h in headlines)
+
+
+def test_paper_plot_has_small_multiples(tmp_path):
+    pytest.importorskip("matplotlib")
+    gaps = np.full((len(paper.SCHEMES), 1, 30), 1e-3)
+    gaps[-1, :, 10:] = -1e-16  # zero to rounding: drawn at the floor, not dropped
+    path = paper.plot("toy", {"iid": gaps, "non-iid": gaps}, tmp_path / "toy.png")
+    assert path.stat().st_size > 0
+
+
+def test_codes_plot_folds_coinciding_curves():
+    curve = {"optimal": [(10, 1.0, 0, 2.0), (20, 0.5, 0, 1.0)],
+             "frc": [(10, 0.3, 0, 0.3), (20, 1e-30, 0, 0.0)],
+             "erasurehead": [(10, 0.3001, 0, 0.3), (20, 0.0, 0, 0.0)],
+             "sgc": [(10, 1.0, 0, 2.0), (20, 0.5, 0, 1.0)]}
+    merged = codes._merged(curve, ("frc", "erasurehead", "sgc"))
+    assert [label for label, _ in merged] == ["optimal = sgc", "frc = erasurehead"]
+    assert codes._floor(curve) == pytest.approx(0.01)  # a decade below 0.3, rounded down
+    assert codes._floor({"optimal": curve["optimal"]}) is None
 
 
 def test_vs_sklearn_case_rows():
@@ -92,6 +120,11 @@ def test_vs_sklearn_case_rows():
 
 def test_markdown_helpers():
     assert spread([1.0, 2.0, 3.0], ".0f") == "2 [1, 3]"
-    assert "not reached" in spread([1.0, np.inf])
-    assert spread([np.inf]) == "—"
+    assert spread([4.0, 4.0], ".0f") == "4"
+    assert spread([1.0, np.inf], ".0f", "not reached") == "1 (1 of 2 seeds not reached)"
+    assert spread([np.inf]) == "n/a"
+    assert spread([-1e-16, 1e-3], ".1g", zero=1e-12) == "0.0005 [0, 0.001]"
+    assert fmt(3e-31, zero=1e-12) == "0" and fmt(np.nan) == "n/a"
+    assert ratio(1.0, 4.0) == "0.25" and ratio(1.0, 0.0) == "n/a"
+    assert ratio(1e-20, 1.0, zero=1e-12) == "0" and ratio(1.0, 1e-20, zero=1e-12) == "n/a"
     assert md_table(["a", "b"], [[1, 2]]).splitlines()[1] == "| --- | ---: |"

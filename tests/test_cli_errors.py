@@ -2,7 +2,7 @@
 
 import pytest
 
-from skgc.__main__ import main
+from skgc.tools.cli import main
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -19,6 +19,9 @@ pytestmark = pytest.mark.timeout(60)
     (["codes", "--load", "100"], "--load 100 is more than the 10 partitions"),
     (["codes", "--load", "0"], "--load: must be a positive integer"),
     (["bench", "--out", "/proc/x"], "--out /proc/x: cannot create the directory"),
+    (["demo", "--workers", "400"], "--workers 400 is more than the 331 training samples"),
+    (["demo", "--alpha", "-1"], "--alpha: must be a positive number"),
+    (["demo", "--iterations", "0"], "--iterations: must be a positive integer"),
 ])
 def test_bad_arguments_are_one_usage_error(argv, says, capsys):
     with pytest.raises(SystemExit) as exit_info:

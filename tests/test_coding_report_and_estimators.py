@@ -1,5 +1,6 @@
 """Every code in both estimators and GridSearchCV; the code report and ``skgc codes``."""
 
+import re
 import warnings
 
 import numpy as np
@@ -113,11 +114,12 @@ def test_compare_codes_table():
 def test_codes_command(capsys):
     assert main(["codes", "--workers", "6", "--load", "2", "--probs", "0.2"]) == 0
     out = capsys.readouterr().out
+    first_cells = [line.split()[0] for line in out.splitlines() if line.strip()]
     for name in CODE_NAMES:
-        assert f"| {name} |" in out
+        assert name in first_cells
     assert main(["codes", "--workers", "5", "--paper-model", "--seed", "1",
                  "--decoding", "lstsq"]) == 0
-    assert "| optimal | lstsq |" in capsys.readouterr().out
+    assert re.search(r"^optimal +lstsq ", capsys.readouterr().out, re.MULTILINE)
     with pytest.raises(SystemExit) as exit_info:
         main(["codes", "--workers", "4", "--probs", "0.1", "0.2"])
     assert exit_info.value.code == 2

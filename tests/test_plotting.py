@@ -45,7 +45,15 @@ def test_three_panels_with_the_history_data(fitted):
     iterations = np.arange(1, n + 1)
     (obj,) = axes[0].get_lines()
     np.testing.assert_array_equal(obj.get_xdata(), iterations)
-    np.testing.assert_allclose(obj.get_ydata(), history["objective"])
+    # no optimum given: the gap to the best value seen, on a log scale
+    objective = np.asarray(history["objective"])
+    gap = objective - objective.min()
+    drawn = obj.get_ydata()
+    np.testing.assert_allclose(drawn[gap > 0], gap[gap > 0])
+    assert np.isnan(drawn[gap == 0]).all() and (gap == 0).sum() >= 1
+    assert axes[0].get_yscale() == "log"
+    assert axes[0].get_ylabel() == "objective - best value seen"
+    assert axes[2].get_ylabel() == "virtual time (simulation)"
     alive_lines = axes[1].get_lines()
     np.testing.assert_array_equal(alive_lines[0].get_ydata(), history["n_alive"])
     # the dotted line at the number of workers, taken from code_
@@ -54,7 +62,6 @@ def test_three_panels_with_the_history_data(fitted):
     (time,) = axes[2].get_lines()
     np.testing.assert_array_equal(time.get_xdata(), iterations)
     np.testing.assert_allclose(time.get_ydata(), history["time"])
-    assert axes[0].get_yscale() == "linear"
     assert axes[1].get_ylabel() == "workers answering"
 
 
@@ -63,7 +70,7 @@ def test_accepts_a_history_dict_and_time_axis():
     axes = plot_history(history, x="time")
     (obj,) = axes[0].get_lines()
     np.testing.assert_array_equal(obj.get_xdata(), history["time"])
-    assert axes[0].get_xlabel() == "time (s)"
+    assert axes[0].get_xlabel() == "time"  # a bare history: the clock is not known
     # no estimator, no n_workers: no reference line
     assert len(axes[1].get_lines()) == 1
     axes = plot_history(history, n_workers=3)
@@ -74,9 +81,10 @@ def test_pipeline_is_unwrapped(fitted):
     X, y = make_regression(n_samples=60, n_features=3, random_state=1)
     pipe = make_pipeline(StandardScaler(), CodedGradientRegressor(
         n_workers=4, max_iter=10, tol=None, random_state=0)).fit(X, y)
-    axes = plot_history(pipe)
+    objective = pipe[-1].history_["objective"]
+    axes = plot_history(pipe, optimum=objective.min() - 1.0)
     np.testing.assert_allclose(axes[0].get_lines()[0].get_ydata(),
-                               pipe[-1].history_["objective"])
+                               objective - objective.min() + 1.0)
 
 
 def test_optimum_gives_a_log_gap_and_drops_nonpositive_gaps():
@@ -126,3 +134,19 @@ def test_missing_matplotlib_names_the_plot_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match=r"skgc\[plot\]"):
         plot_history(_history())
+
+
+def test_a_flat_history_draws_the_objective_itself():
+    history = {"objective": np.array([2.0, 2.0]), "n_alive": np.array([1, 1]),
+               "time": np.array([1.0, 2.0])}
+    axes = plot_history(history)
+    np.testing.assert_allclose(axes[0].get_lines()[0].get_ydata(), [2.0, 2.0])
+    assert axes[0].get_yscale() == "linear" and axes[0].get_ylabel() == "objective"
+
+
+def test_real_backends_count_seconds():
+    X, y = make_regression(n_samples=60, n_features=3, random_state=1)
+    fit = CodedGradientRegressor(n_workers=2, max_iter=3, tol=None, backend="threading",
+                                 random_state=0).fit(X, y)
+    axes = plot_history(fit, x="time")
+    assert axes[0].get_xlabel() == axes[2].get_ylabel() == "wall-clock time (s)"

@@ -1,4 +1,4 @@
-"""``skgc bench``: run the benchmark suite and write ``results.md`` and PNG plots."""
+"""skgc bench: run the benchmark suite and write results.md and PNG plots."""
 
 import argparse
 import importlib
@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import SUITE
-from ._common import Settings, machine_lines
+from ._common import RATIO_CONVENTION, Settings, machine_lines
 
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
 
@@ -68,14 +68,15 @@ def run(args):
     start = time.perf_counter()
     sections = []
     for name in args.only:
-        module = importlib.import_module(f"skgc.benchmarks.{name}")
+        module = importlib.import_module(f"skgc.tools.benchmarks.{name}")
         began = time.perf_counter()
         section = module.run(settings)
         section.seconds = time.perf_counter() - began
         sections.append(section)
         if args.out is not None:
-            (args.out / f"results_{name}.md").write_text(
-                section.markdown + "\n\n" + _measured_on(settings, section) + "\n")
+            (args.out / f"results_{name}.md").write_text("\n\n".join(
+                [section.markdown, *filter(None, figures(section)),
+                 _measured_on(settings, section)]) + "\n")
     text = report(settings, sections, time.perf_counter() - start, args)
     if args.out is None:
         print(text)
@@ -108,15 +109,22 @@ def report(settings, sections, seconds, args):
              *machine_lines(settings),
              f"- run time: {seconds:.0f} s ("
              + ", ".join(f"{s.name} {s.seconds:.0f} s" for s in sections) + ")",
-             "", "## Headline figures", ""]
+             "", RATIO_CONVENTION, "", "## Headline figures", ""]
     lines += [f"- {h}" for s in sections for h in s.headlines] or ["- (none)"]
     lines.append("")
     for section in sections:
-        lines += [section.markdown, ""]
-        lines += [f"![{path.stem}]({path.name})" for path in section.plots]
-        if section.plots:
-            lines.append("")
+        lines += [section.markdown, "", *figures(section)]
     return "\n".join(lines)
+
+
+def figures(section):
+    """Markdown lines of a section's plots, each with its caption under it."""
+    lines = []
+    for path in section.plots:
+        lines += [f"![{path.stem}]({path.name})", ""]
+        if path in section.captions:
+            lines += [f"*{section.captions[path]}*", ""]
+    return lines
 
 
 def main(argv=None, default_out=None):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..objective import get_loss
+from skgc.objective import get_loss
 
 __all__ = ["Problem", "regression_problem", "classification_problem", "trace_objective",
            "GapRecorder", "estimator_for"]
@@ -169,7 +169,7 @@ class GapRecorder:
 
 def estimator_for(problem, **params):
     """The skgc estimator of ``problem``'s kind, with its loss and alpha."""
-    from .. import CodedGradientClassifier, CodedGradientRegressor
+    from skgc import CodedGradientClassifier, CodedGradientRegressor
 
     cls = CodedGradientRegressor if problem.kind == "regression" else CodedGradientClassifier
     return cls(loss=problem.loss.name, alpha=problem.alpha, **params)

@@ -10,7 +10,15 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["Settings", "Section", "progress", "md_table", "machine_lines", "fmt", "ratio",
-           "spread", "pyplot"]
+           "spread", "pyplot", "save_with_caption", "NOT_APPLICABLE", "RATIO_CONVENTION"]
+
+#: Stated once at the top of every report; every table follows it.
+RATIO_CONVENTION = (
+    "Every ratio in these tables is *this / reference*, the reference named in the column "
+    "header: below 1 means fewer iterations, less time, a smaller gap or a smaller error "
+    "than the reference, above 1 more. 'n/a': the number does not apply (the reference is "
+    "zero, or the row was not measured that way); 'not reached': the target was not met "
+    "in the budget. Gaps and errors zero to rounding are printed as 0.")
 
 
 @dataclass
@@ -37,13 +45,16 @@ class Settings:
 
 @dataclass
 class Section:
-    """What one benchmark returns: markdown text, PNG files written and headline figures."""
+    """What one benchmark returns: markdown text, PNG files written (with their captions)
+    and headline sentences."""
 
     name: str
     markdown: str
     plots: list = field(default_factory=list)
     headlines: list = field(default_factory=list)
     seconds: float = 0.0
+    #: plot path -> one sentence saying what to look at in it
+    captions: dict = field(default_factory=dict)
 
 
 class _Counter:
@@ -107,31 +118,41 @@ def md_table(header, rows, align=None):
     return "\n".join(lines)
 
 
-def fmt(value, spec=".3g", missing="—"):
-    """``value`` formatted, or ``missing`` for None, nan and inf."""
+NOT_APPLICABLE = "n/a"
+
+
+def _zero(value, zero):
+    return zero is not None and abs(value) < zero
+
+
+def fmt(value, spec=".3g", missing=NOT_APPLICABLE, zero=None):
+    """``value`` formatted; ``missing`` for None, nan and inf; ``0`` when its magnitude is
+    below ``zero`` (zero to rounding)."""
     if value is None or not np.isfinite(value):
         return missing
-    return format(value, spec)
+    return "0" if _zero(value, zero) else format(value, spec)
 
 
-def ratio(ours, theirs, spec=".2f"):
-    """``ours / theirs`` formatted (``—`` when either is missing or ``theirs`` is 0)."""
+def ratio(ours, theirs, spec=".2f", missing=NOT_APPLICABLE, zero=None):
+    """``ours / theirs`` formatted; ``missing`` when either is missing or ``theirs`` is 0
+    (below ``zero``); ``0`` when ``ours`` is (below ``zero``) and ``theirs`` is not."""
     if ours is None or theirs is None or not np.isfinite(ours) or not np.isfinite(theirs) \
-            or theirs == 0:
-        return "—"
-    return format(ours / theirs, spec)
+            or theirs == 0 or _zero(theirs, zero):
+        return missing
+    return "0" if _zero(ours, zero) else format(ours / theirs, spec)
 
 
-def spread(values, spec=".3g"):
-    """``median [min, max]`` of finite values; the count of missing ones when some are."""
+def spread(values, spec=".3g", missing=NOT_APPLICABLE, zero=None):
+    """``median [min, max]`` of the finite values (one number when they are all equal);
+    ``missing`` when none is finite, and the count of missing ones when some are."""
     values = np.asarray(values, dtype=float)
     finite = values[np.isfinite(values)]
     if not len(finite):
-        return "—"
-    text = f"{format(np.median(finite), spec)} [{format(finite.min(), spec)}, " \
-           f"{format(finite.max(), spec)}]"
+        return missing
+    cells = [fmt(v, spec, zero=zero) for v in (np.median(finite), finite.min(), finite.max())]
+    text = cells[0] if len(set(cells)) == 1 else f"{cells[0]} [{cells[1]}, {cells[2]}]"
     if len(finite) < len(values):
-        text += f" ({len(values) - len(finite)}/{len(values)} not reached)"
+        text += f" ({len(values) - len(finite)} of {len(values)} seeds {missing})"
     return text
 
 
@@ -159,6 +180,15 @@ def machine_lines(settings):
     except ImportError:
         pass
     return lines
+
+
+def save_with_caption(fig, path, caption):
+    """Write ``fig`` to ``path`` with ``caption`` in small type under it; close it."""
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    fig.text(0.5, 0.01, caption, ha="center", fontsize=8, wrap=True)
+    fig.savefig(path, dpi=100)
+    fig.clf()
+    return path
 
 
 def pyplot():

@@ -12,9 +12,9 @@ error).
 
 import numpy as np
 
-from ..coding import CODE_NAMES, code_report, make_code
-from ..stragglers import paper_model
-from ._common import Section, progress, pyplot
+from skgc.coding import CODE_NAMES, code_report, make_code
+from skgc.stragglers import paper_model
+from ._common import Section, fmt, progress, pyplot, ratio, save_with_caption
 
 NAME = "codes"
 TITLE = "Gradient codes: residual error against computation load"
@@ -26,7 +26,7 @@ CODES = [(name, name, None) for name in CODE_NAMES if name != "full"] + [
 OURS = ("optimal", "optimal/lstsq")
 UNBIASED_BASELINES = ("song_choi", "sgc", "ignore_unbiased")
 TARGET_FRACTIONS = (1.0, 0.5, 0.2)  # targets: these fractions of Song & Choi's error
-ERROR_FLOOR = 1e-6  # plotted errors are clipped here (exact decodings give ~1e-30)
+ROUNDING = 1e-12  # errors below this are zero to rounding (exact decodings give ~1e-30)
 
 
 def scenarios(seed):
@@ -79,11 +79,11 @@ def load_table(p, curve):
 
 
 def _fmt_load(value):
-    return "—" if not np.isfinite(value) else f"{value:.0f}"
+    return fmt(value, ".0f", "not reached")
 
 
 def _ratio(ours, theirs):
-    return "—" if not np.isfinite(theirs) or not np.isfinite(ours) else f"{ours / theirs:.2f}"
+    return ratio(ours, theirs, missing="not reached")
 
 
 def markdown(results, loads_by_scenario):
@@ -92,22 +92,26 @@ def markdown(results, loads_by_scenario):
         loads = loads_by_scenario[title]
         lines += [f"### {title}", "",
                   f"p = {np.array2string(p, precision=3, max_line_width=200)}", "",
-                  "Independent-proxy residual error (coherent in brackets) at uniform "
-                  "load L (partitions per worker); song_choi at its own loads.", "",
+                  "Expected error of the decoded gradient when the partition gradients "
+                  "are unrelated ('independent'; in brackets when they are all equal, "
+                  "'coherent'), in units of one partition gradient's squared norm, at "
+                  "uniform load L (partitions per worker); song_choi at its own loads. "
+                  "± a Monte-Carlo standard error.", "",
                   "| code | " + " | ".join(f"L={load}" for load in loads) + " |",
                   "|---|" + "---|" * len(loads)]
         for label, points in curve.items():
-            cells = [f"{err:.3g}" + (f"±{se:.1g}" if se else "") + f" ({coh:.3g})"
-                     for _, err, se, coh in points]
+            cells = [fmt(err, ".3g", zero=ROUNDING) + (f" ± {se:.1g}" if se else "")
+                     + f" ({fmt(coh, '.3g', zero=ROUNDING)})" for _, err, se, coh in points]
             if label == "song_choi":
                 cells = [f"{cells[0]} at total load {points[0][0]:.0f}"] + [""] * (
                     len(loads) - 1)
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
-        lines += ["", "Total load (non-zeros) needed to reach a target independent error "
-                  "(targets: fractions of Song & Choi's error). Ratio: ours / baseline.", "",
+        lines += ["", "Total load (partitions summed over the workers) needed to reach a "
+                  "target independent error (targets: fractions of Song & Choi's error).",
+                  "",
                   "| target | ours: optimal (min_load) | optimal (greedy, uniform L) | "
-                  "optimal/lstsq | best unbiased baseline | ratio (unbiased ours) | "
-                  "best baseline (any) | ratio (best ours) |",
+                  "optimal/lstsq | best unbiased baseline | unbiased ours / it | "
+                  "best baseline (any) | best ours / it |",
                   "|---|---|---|---|---|---|---|---|"]
         for target, needed, ours, best, best_load, best_u, best_u_load in rows:
             lines.append(
@@ -120,27 +124,85 @@ def markdown(results, loads_by_scenario):
     return "\n".join(lines)
 
 
+PLOT_GROUPS = (  # panel title, codes drawn next to optimal
+    ("unbiased codes", ("song_choi", "sgc", "ignore_unbiased")),
+    ("least-squares decoding", ("optimal/lstsq", "bgc", "graph", "cyclic")),
+    ("groups, or dropping stragglers", ("frc", "erasurehead", "ignore")),
+)
+CAPTION = ("Expected error of the decoded gradient (partition gradients unrelated: the "
+           "'independent' column of skgc codes) against the work per worker; lower is "
+           "better. Each panel compares skgc's optimal code (black) with a few others; "
+           "curves that coincide share one legend entry; 0 marks exact decoding.")
+
+
+def _same(a, b):
+    """Two curves at the same loads with the same errors (to 1%)."""
+    return len(a) == len(b) and all(
+        np.isclose(x[0], y[0]) and np.isclose(x[1], y[1], rtol=1e-2, atol=ROUNDING)
+        for x, y in zip(a, b))
+
+
+def _merged(curve, labels):
+    """(label, points) of ``labels``, curves that coincide with an earlier one (or with
+    optimal) folded into its label."""
+    out = [["optimal", curve["optimal"]]]
+    for label in labels:
+        twin = next((entry for entry in out if _same(entry[1], curve[label])), None)
+        if twin is None:
+            out.append([label, curve[label]])
+        else:
+            twin[0] += f" = {label}"
+    return out
+
+
+def _floor(curve):
+    """Where errors zero to rounding are drawn (a decade below the smallest other), or
+    None when no error is zero."""
+    errors = [pt[1] for points in curve.values() for pt in points]
+    if min(errors) >= ROUNDING:
+        return None
+    return 10.0 ** np.floor(np.log10(min(e for e in errors if e >= ROUNDING)) - 1)
+
+
 def plot(results, path):
+    """Small multiples: one row per straggler model, one panel per group of codes."""
     plt = pyplot()
     if plt is None:
         return None
-    fig, axes = plt.subplots(1, len(results), figsize=(6 * len(results), 4.5))
-    for ax, ((title, p), curve, _) in zip(np.atleast_1d(axes), results):
-        for label, points in curve.items():
-            load = np.array([pt[0] for pt in points]) / len(p)
-            err = np.maximum([pt[1] for pt in points], ERROR_FLOOR)
-            style = {"optimal": "-o", "optimal/lstsq": "-s", "song_choi": "*"}.get(label, "--.")
-            color = "black" if label == "optimal/lstsq" else None
-            ax.plot(load, err, style, label=label, color=color,
-                    markersize=8 if label == "song_choi" else 4)
-        ax.set_yscale("log")
-        ax.set_xlabel("mean load (partitions per worker)")
-        ax.set_ylabel("residual error (independent proxy)")
-        ax.set_title(title)
-        ax.grid(alpha=0.3)
-    np.atleast_1d(axes)[0].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig, axes = plt.subplots(len(results), len(PLOT_GROUPS),
+                             figsize=(4.3 * len(PLOT_GROUPS), 3.6 * len(results)),
+                             sharey="row", squeeze=False)
+    markers, colors = "s^Dv", ("tab:red", "tab:blue", "tab:green", "tab:purple")
+    for row, ((title, p), curve, _) in zip(axes, results):
+        floor = _floor(curve)
+        for ax, (group, labels) in zip(row, PLOT_GROUPS):
+            for k, (label, points) in enumerate(_merged(curve, labels)):
+                load = np.array([pt[0] for pt in points]) / len(p)
+                err = np.array([pt[1] for pt in points])
+                if floor is not None:
+                    err = np.where(err < ROUNDING, floor, err)
+                style = ({"color": "black", "marker": "o", "lw": 1.6, "markersize": 4}
+                         if k == 0 else
+                         {"color": colors[(k - 1) % 4], "marker": markers[(k - 1) % 4],
+                          "lw": 1.0, "ls": "--", "markersize": 9 if len(load) == 1 else 5,
+                          "markerfacecolor": "none"})
+                ax.plot(load, err, label=label, **style)
+            if floor is not None:
+                ax.axhline(floor, color="0.7", lw=0.8, ls=":")
+            ax.set_yscale("log")
+            ax.set_title(f"{group}: {title}", fontsize=9)
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=7)
+        row[0].set_ylabel("expected error of the\ndecoded gradient")
+        if floor is not None:  # a tick "0" for exact decodings
+            top = max(pt[1] for pts in curve.values() for pt in pts) * 2
+            ticks = [tick for tick in row[0].get_yticks() if floor < tick <= top]
+            row[0].set_yticks([floor] + ticks, ["0"] + [f"$10^{{{np.log10(tick):.0f}}}$"
+                                                       for tick in ticks])
+            row[0].set_ylim(floor / 2, top)
+    for ax in axes[-1]:
+        ax.set_xlabel("partitions per worker (mean load)")
+    save_with_caption(fig, path, CAPTION)
     plt.close(fig)
     return path
 
@@ -160,14 +222,17 @@ def run(settings):
             curve = curves(p, loads, n_draws, seed, bar)
             results.append(((title, p), curve, load_table(p, curve)))
     text = markdown(results, loads_by_scenario)
-    plots = []
+    plots, captions = [], {}
     if settings.out is not None:
         png = plot(results, settings.out / "codes.png")
         if png:
             plots.append(png)
+            captions[png] = CAPTION
     headlines = []
     for (title, _), _, rows in results:
         target, needed, ours, best, best_load, *_ = rows[-1]
-        headlines.append(f"codes, {title}: total load for error {target:.3g}: ours "
-                         f"{ours:.0f} vs best baseline {best} {best_load:.0f}")
-    return Section(NAME, text, plots, headlines)
+        headlines.append(
+            f"Codes, {title}: to reach an expected error of {target:.3g} "
+            f"({TARGET_FRACTIONS[-1]:.0%} of Song & Choi's), skgc's codes need a total load of {_fmt_load(ours)} partitions, the "
+            f"best other code ({best}) {_fmt_load(best_load)}.")
+    return Section(NAME, text, plots, headlines, captions=captions)
