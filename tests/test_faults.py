@@ -1,16 +1,15 @@
 """Faults on the real backends that tests/test_backends_*.py do not cover.
 
-Covered there: a killed loky worker (replaced), Ctrl-C during a loky fit (processes gone),
-a retired Dask worker (replaced). Here: a hung (stopped, never answering) loky worker, the
-files a loky fit leaves (none, after success, crash or Ctrl-C), Ctrl-C during a threading
-fit (threads gone) and during a Dask fit (nothing left on the cluster); on a cluster of Dask
-worker processes, a worker killed (SIGKILL) or frozen (SIGSTOP) mid-fit and a logical
-worker sleeping on a thread it shares; a loky worker that cannot be replaced (no file
-descriptor left). Every fit must end in a bounded time: the master never waits past the
-deadline.
+Covered there: a killed loky worker (replaced), Ctrl-C during a loky fit (its processes
+freed for the next fit), a retired Dask worker (replaced). Here: a hung (stopped, never
+answering) loky worker, the files a loky fit leaves (none, after success, crash or Ctrl-C),
+Ctrl-C during a threading fit (threads gone) and during a Dask fit (nothing left on the
+cluster); on a cluster of Dask worker processes, a worker killed (SIGKILL) or frozen
+(SIGSTOP) mid-fit and a logical worker sleeping on a thread it shares; a loky worker that
+cannot be replaced (no file descriptor left), and an idle loky process that died between
+two fits. Every fit must end in a bounded time: the master never waits past the deadline.
 """
 
-import multiprocessing
 import os
 import signal
 import threading
@@ -19,17 +18,14 @@ import time
 import numpy as np
 import pytest
 
-from test_backends_local import _Hook  # fixed delays calling a hook per iteration
+from test_backends_local import Watched, _Hook, gone
 
 from skgc import CodedGradientRegressor
+from skgc.backends._process_pool import ProcessPool
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.workers]  # real workers
 
 DEADLINE = 0.1
-
-
-def _worker_processes():
-    return [p for p in multiprocessing.active_children() if p.name.startswith("skgc-worker")]
 
 
 def _worker_threads():
@@ -37,7 +33,10 @@ def _worker_threads():
 
 
 def _fit(backend, data, hook, n_workers=4, max_iter=12, delays=None):
+    """A fit with a hook per iteration; ``"loky"`` is :class:`Watched`, to reach its
+    processes."""
     X, y = data
+    backend = Watched() if backend == "loky" else backend
     delays = np.zeros(n_workers) if delays is None else delays
     return CodedGradientRegressor(n_workers=n_workers, stragglers=_Hook(delays, hook),
                                   deadline=DEADLINE, backend=backend, max_iter=max_iter,
@@ -56,9 +55,8 @@ def test_hung_loky_worker_is_a_straggler_and_nothing_remains(regression_data, te
 
     def stop(iteration):
         if iteration == 3:
-            victim = next(p for p in _worker_processes() if p.name == "skgc-worker-2")
-            os.kill(victim.pid, signal.SIGSTOP)  # alive but never answers
-            stopped.append(victim.pid)
+            stopped.append(Watched.current.pids[2])
+            os.kill(stopped[0], signal.SIGSTOP)  # alive but never answers
         during.append(sorted(os.listdir(temp_folder)))
 
     start = time.perf_counter()
@@ -73,18 +71,20 @@ def test_hung_loky_worker_is_a_straggler_and_nothing_remains(regression_data, te
     assert np.diff(model.history_["time"], prepend=0.0).max() < DEADLINE + 0.1
     # the stopped process is killed at close (after a 2 s grace period)
     assert elapsed < 12 * (DEADLINE + 0.1) + 30
-    assert not _worker_processes()
+    assert gone(stopped[0])
     assert len(during[0]) == 1 and os.listdir(temp_folder) == []
+    # the next fit takes another process in its place
+    assert _fit("loky", regression_data, lambda iteration: None, max_iter=2).n_iter_ == 2
 
 
 def test_loky_leaves_no_file_after_a_crash_or_an_interrupt(regression_data, temp_folder):
     def crash(iteration):
         if iteration == 2:
-            os.kill(_worker_processes()[0].pid, signal.SIGKILL)
+            os.kill(Watched.current.pids[0], signal.SIGKILL)
 
     model = _fit("loky", regression_data, crash, max_iter=5)
     assert model.n_iter_ == 5
-    assert os.listdir(temp_folder) == [] and not _worker_processes()
+    assert os.listdir(temp_folder) == []
 
     def interrupt(iteration):
         if iteration == 2:
@@ -92,7 +92,7 @@ def test_loky_leaves_no_file_after_a_crash_or_an_interrupt(regression_data, temp
 
     with pytest.raises(KeyboardInterrupt):
         _fit("loky", regression_data, interrupt)
-    assert os.listdir(temp_folder) == [] and not _worker_processes()
+    assert os.listdir(temp_folder) == []
 
 
 def test_threading_interrupt_stops_every_worker_thread(regression_data):
@@ -280,6 +280,12 @@ def test_a_sleeping_logical_worker_does_not_block_its_dask_worker_thread(
 # -- a loky worker that cannot be replaced ---------------------------------------------------
 
 
+class _Unpooled(Watched):
+    """Workers from a pool of their own: no idle process to replace a lost one."""
+
+    pool = ProcessPool()
+
+
 def test_unreplaceable_loky_worker_raises_its_own_error_and_leaves_nothing(
         regression_data, temp_folder):
     import resource
@@ -296,34 +302,37 @@ def test_unreplaceable_loky_worker_raises_its_own_error_and_leaves_nothing(
                     held.append(os.open(os.devnull, os.O_RDONLY))
             except OSError:
                 pass
-            os.kill(_worker_processes()[0].pid, signal.SIGKILL)  # it cannot be replaced
+            os.kill(Watched.current.pids[0], signal.SIGKILL)  # it cannot be replaced
 
     try:
         with pytest.raises(OSError, match="Too many open files"):
-            _fit("loky", regression_data, exhaust_descriptors)
+            _fit(_Unpooled(), regression_data, exhaust_descriptors, n_workers=2)
     finally:
         for fd in held:
             os.close(fd)
         resource.setrlimit(resource.RLIMIT_NOFILE, limits)
-    assert held and not _worker_processes() and os.listdir(temp_folder) == []
-
-
-def test_killed_fork_server_surfaces_its_own_error_and_leaves_nothing(regression_data,
-                                                                       temp_folder):
-    from multiprocessing import forkserver
-
-    def kill_fork_server(iteration):
-        if iteration == 3:
-            os.kill(forkserver._forkserver._forkserver_pid, signal.SIGKILL)
-            os.kill(_worker_processes()[0].pid, signal.SIGKILL)
-
-    # the replacement starts the fork server again (retrying once while the dead one still
-    # looks alive); should that too fail, the fit fails with the launch's own error
+    assert held and os.listdir(temp_folder) == []
+    # the other worker was freed: the next fit takes it, and a new process
     try:
-        model = _fit("loky", regression_data, kill_fork_server)
-        assert model.n_iter_ == 12
-    except (OSError, EOFError) as exc:
-        assert "process object is closed" not in str(exc)
-    assert not _worker_processes() and os.listdir(temp_folder) == []
-    # the next fit starts a fork server again
-    assert _fit("loky", regression_data, lambda iteration: None, max_iter=2).n_iter_ == 2
+        assert _fit(_Unpooled(), regression_data, lambda iteration: None, n_workers=2,
+                    max_iter=2).n_iter_ == 2
+        assert _Unpooled.pool.n_idle == 2
+    finally:
+        _Unpooled.pool.shutdown()
+
+
+def test_idle_loky_process_that_died_between_fits_is_replaced(regression_data, temp_folder):
+    seen = []
+    _fit("loky", regression_data, lambda iteration: seen.append(Watched.current.pids),
+         max_iter=2)
+    first = set(seen[-1])
+    victim = seen[-1][0]
+    os.kill(victim, signal.SIGKILL)  # idle in the pool, between fits
+    limit = time.monotonic() + 10.0
+    while not gone(victim) and time.monotonic() < limit:
+        time.sleep(0.01)
+    model = _fit("loky", regression_data, lambda iteration: seen.append(Watched.current.pids),
+                 max_iter=3)
+    assert model.n_iter_ == 3 and model.history_["alive"].all()
+    assert victim not in seen[-1] and len(first & set(seen[-1])) == 3
+    assert os.listdir(temp_folder) == []

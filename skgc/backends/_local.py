@@ -1,24 +1,23 @@
 """Workers on this machine: threads, or processes with memory-mapped partitions."""
 
-import io
-import multiprocessing
 import os
 import pickle
 import queue
 import shutil
-import sys
+import signal
 import tempfile
 import threading
 import time
 import weakref
-from multiprocessing import forkserver, popen_forkserver, reduction, spawn, util
+from concurrent import futures
 from multiprocessing.connection import wait
-from multiprocessing.context import ForkServerProcess, set_spawning_popen
 
 import joblib
+from joblib.externals.loky import BrokenProcessPool
 
 from ._live import LiveBackend
-from ._worker import WorkerShard, process_main, serve
+from ._process_pool import POOL, Switchboard
+from ._worker import WorkerShard, serve, serve_connection
 
 __all__ = ["ThreadingBackend", "LokyBackend"]
 
@@ -74,100 +73,6 @@ class ThreadingBackend(LiveBackend):
         self._inboxes, self._threads = [], []
 
 
-def _context():
-    """Worker processes fork from a server that has already imported the worker code.
-
-    Fast to start (a fork, not a fresh interpreter that imports scikit-learn) and safe with
-    threads in the master (the server is single-threaded); works inside joblib/loky
-    workers too.
-    """
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["skgc.backends._worker", "skgc.objective", "joblib",
-                                    "threadpoolctl"])
-    return context
-
-
-class _Popen(popen_forkserver.Popen):
-    """The forkserver's launcher, without re-running the user's ``__main__`` in the child.
-
-    The workers only run skgc code, so, like joblib's loky workers, they need no
-    ``if __name__ == "__main__":`` guard in the user's script.
-    """
-
-    def _launch(self, process_obj):
-        prep_data = spawn.get_preparation_data(process_obj._name)
-        prep_data.pop("init_main_from_path", None)
-        prep_data.pop("init_main_from_name", None)
-        buf = io.BytesIO()
-        set_spawning_popen(self)
-        try:
-            reduction.dump(prep_data, buf)
-            reduction.dump(process_obj, buf)
-        finally:
-            set_spawning_popen(None)
-        self.sentinel, w = forkserver.connect_to_new_process(self._fds)
-        _parent_w = os.dup(w)
-        self.finalizer = util.Finalize(self, util.close_fds, (_parent_w, self.sentinel))
-        with open(w, "wb", closefd=True) as f:
-            f.write(buf.getbuffer())
-        self.pid = forkserver.read_signed(self.sentinel)
-
-
-class _WorkerProcess(ForkServerProcess):
-    if sys.version_info < (3, 14):  # the launcher above follows CPython 3.11-3.13
-        @staticmethod
-        def _Popen(process_obj):
-            return _Popen(process_obj)
-
-
-def _start(process):
-    """Start a worker process; if the fork server has just died, start it again once.
-
-    A killed fork server may still look alive for an instant (the launch then meets a
-    closed socket); a moment later multiprocessing sees it dead and starts another.
-    """
-    try:
-        process.start()
-    except (ConnectionError, EOFError):
-        time.sleep(0.2)
-        process.start()
-
-
-def _stop_processes(processes, requests, folder):
-    """Ask the workers to stop, make sure they have, and remove the mapped data.
-
-    Never raises: it runs while another error may be propagating, and the data must go
-    whatever state the workers are in.
-    """
-    processes = [p for p in processes if p is not None]
-    requests = [conn for conn in requests if conn is not None]
-    try:
-        for conn in requests:
-            try:
-                conn.send_bytes(pickle.dumps(None))
-            except (OSError, ValueError):
-                pass
-        for process in processes:
-            _stop(process)
-        for conn in requests:
-            conn.close()
-    finally:
-        if folder is not None:
-            _remove_folder(folder)
-
-
-def _stop(process):
-    """Join (or kill) one worker process and release it."""
-    try:
-        process.join(timeout=2.0)
-        if process.is_alive():
-            process.kill()
-            process.join(timeout=2.0)
-        process.close()
-    except (OSError, ValueError):  # already closed, or could not be waited for
-        pass
-
-
 def _remove_folder(folder):
     """Delete the fit's data folder, even when no file descriptor is left to walk it."""
     shutil.rmtree(folder, ignore_errors=True)
@@ -179,126 +84,137 @@ def _remove_folder(folder):
         os.rmdir(folder)
 
 
+class _Worker:
+    """Worker ``j``'s current process: its task, its generation (bumped at every
+    replacement, so that a late call from a lost process is ignored) and, once it has
+    called back, its connection and process id."""
+
+    def __init__(self):
+        self.generation, self.future, self.conn, self.pid = 0, None, None, None
+
+
 class LokyBackend(LiveBackend):
     """One process per worker on this machine, each holding its partitions for the fit.
 
+    The processes are loky workers (joblib's process executor), kept idle between fits and
+    reused by the next one, so that only the first fit of a session pays their start.
     At ``start`` the data are written once to a memory-mapped file (in ``/dev/shm`` when
-    available, else joblib's temporary folder) and every worker maps the rows of its
-    partitions; an iteration then sends ``(tag, coef, intercept, delay)`` to each worker
-    through its own pipe and receives one pickled message ``f_j`` back. A worker process
-    that dies is a straggler: it is replaced at once (mapping its partitions again) and
-    given the current request. ``close`` (also on exceptions and KeyboardInterrupt, the
-    estimators use the backend as a context manager) stops every process and deletes the
-    file. Worker processes use one BLAS thread each. See :class:`LiveBackend`.
+    available, else joblib's temporary folder); worker ``j``, a long task given to one
+    process, maps the rows of its partitions, calls the master back and answers its
+    requests: an iteration sends ``(tag, work, delay, coefficients)`` to each worker and
+    receives one pickled message ``f_j`` back. A worker process that dies is a straggler:
+    another process takes its place (mapping its partitions again) and is given the
+    current request as soon as it has called back. ``close`` (also on exceptions and
+    KeyboardInterrupt, the estimators use the backend as a context manager) ends every
+    worker's task, kills a process that does not end it in ``stop_timeout`` seconds and
+    deletes the file. Worker processes use one BLAS thread each. See
+    :class:`LiveBackend`.
     """
 
     name = "loky"
+    #: Where the worker processes come from (and go back to, idle, after the fit).
+    pool = POOL
     #: Seconds the workers may take to start and map their partitions.
     startup_timeout = 120.0
+    #: Seconds a worker may take to end its task at ``close`` before its process is killed.
+    stop_timeout = 2.0
 
     def _launch(self, data, datafit):
-        self._processes, self._requests, self._results = [], [], []
+        self._last = None
+        self._workers = [_Worker() for _ in range(self.n_workers)]
+        self._board = Switchboard()
         self._folder = tempfile.mkdtemp(prefix="skgc-", dir=_temp_dir())
-        self._finalizer = weakref.finalize(self, _stop_processes, self._processes,
-                                           self._requests, self._folder)
+        self._finalizer = weakref.finalize(self, _release, self._workers, self._board,
+                                           self._folder, self.stop_timeout)
         self._path = os.path.join(self._folder, "data.pkl")
         joblib.dump({"X": data.X, "Y": data.Y, "sample_weight": data.sample_weight},
                     self._path)
-        self._context = _context()
-        self._last = None
         for j in range(self.n_workers):
-            self._processes.append(None)
-            self._requests.append(None)
-            self._results.append(None)
-            self._spawn(j)
+            self._start_worker(j)
+        _close_at_exit(self)
         self._await_ready()
 
-    def _await_ready(self):
-        """Wait until every worker has mapped its partitions (its first message)."""
-        waiting = {conn: j for j, conn in enumerate(self._results)}
-        limit = time.monotonic() + self.startup_timeout
-        while waiting:
-            remaining = limit - time.monotonic()
-            ready = wait(list(waiting), remaining) if remaining > 0 else []
-            if not ready:
-                raise RuntimeError(
-                    f"{len(waiting)} worker process(es) did not start within "
-                    f"{self.startup_timeout} s."
-                )
-            for conn in ready:
-                j = waiting.pop(conn)
-                if not self._take(j, 0, []):
-                    raise RuntimeError(f"worker process {j} died while starting.")
+    def _start_worker(self, j):
+        """Give worker ``j``'s task to a process of the pool."""
+        worker = self._workers[j]
+        worker.generation += 1
+        worker.conn = worker.pid = None
+        hello, board = (j, worker.generation), self._board
+        worker.future = self.pool.submit(serve_connection, board.address, board.authkey,
+                                         hello, self._path, self.data.bounds,
+                                         self.supports[j], self.datafit)
+        worker.future.add_done_callback(lambda _, hello=hello: board.post((*hello, None, None)))
 
-    def _spawn(self, j):
-        """Start worker ``j``; if it cannot start (no descriptor, no fork server), its
-        pipes are closed and the error propagates."""
-        ctx = self._context
-        requests_out, requests_in = ctx.Pipe(duplex=False)[::-1]
-        try:
-            results_in, results_out = ctx.Pipe(duplex=False)
-        except BaseException:
-            requests_out.close()
-            requests_in.close()
-            raise
-        process = _WorkerProcess(
-            target=process_main, name=f"skgc-worker-{j}", daemon=True,
-            args=(requests_in, results_out, self._path, self.data.bounds,
-                  self.supports[j], self.datafit),
-        )
-        try:
-            _start(process)
-        except BaseException:
-            for conn in (requests_out, requests_in, results_in, results_out):
-                conn.close()
-            raise
-        finally:
-            requests_in.close()
-            results_out.close()
-        self._processes[j], self._requests[j], self._results[j] = \
-            process, requests_out, results_in
+    def _await_ready(self):
+        """Wait until every worker has mapped its partitions and called back."""
+        limit = time.monotonic() + self.startup_timeout
+        while any(worker.conn is None for worker in self._workers):
+            remaining = limit - time.monotonic()
+            if remaining <= 0:
+                missing = sum(worker.conn is None for worker in self._workers)
+                raise RuntimeError(f"{missing} worker process(es) did not start within "
+                                   f"{self.startup_timeout} s.")
+            self._admit(self._board.take(remaining), starting=True)
+
+    def _admit(self, arrivals, starting=False):
+        """Register the workers that called back and return their indices; replace those
+        whose task ended; raise what keeps workers from calling back."""
+        admitted = []
+        for arrival in arrivals:
+            if isinstance(arrival, BaseException):
+                raise arrival
+            j, generation, pid, conn = arrival
+            worker = self._workers[j]
+            if generation != worker.generation:  # a process already replaced
+                if conn is not None:
+                    conn.close()
+            elif conn is not None:
+                worker.conn, worker.pid = conn, pid
+                admitted.append(j)
+            elif starting and not isinstance(worker.future.exception(), BrokenProcessPool):
+                raise RuntimeError(f"worker process {j} failed while starting."
+                                   ) from worker.future.exception()
+            else:
+                self._replace(j)
+        return admitted
 
     @property
     def pids(self):
-        """Process ids of the current workers."""
-        return [p.pid for p in self._processes if p is not None]
+        """Process id of each worker, None while it starts (or after ``close``)."""
+        return [worker.pid for worker in getattr(self, "_workers", ())]
 
-    def _send(self, j, request):
-        buffer = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
+    def _send(self, j):
+        tag, work, delays, weights = self._last
+        buffer = pickle.dumps((tag, work, float(delays[j]), weights[j]),
+                              protocol=pickle.HIGHEST_PROTOCOL)
         try:
-            self._requests[j].send_bytes(buffer)
+            self._workers[j].conn.send_bytes(buffer)
             self.bytes_sent += len(buffer)
-        except OSError:  # dead worker: noticed by _collect through its sentinel
+        except OSError:  # a dead worker: _collect notices it
             pass
 
     def _post(self, tag, work, delays, weights):
-        self._last = (tag, work, delays, weights)
-        for j, delay in enumerate(delays):
-            self._send(j, (tag, tuple(work), float(delay), weights[j]))
+        self._last = (tag, tuple(work), delays, weights)
+        self._admit(self._board.take())
+        for j, worker in enumerate(self._workers):
+            if worker.conn is not None:
+                self._send(j)
 
     def _collect(self, tag, timeout):
-        by_handle = {}
-        for j, (process, results) in enumerate(zip(self._processes, self._results)):
-            by_handle[results] = j
-            by_handle[process.sentinel] = j
-        events, dead = [], set()
-        for handle in wait(list(by_handle), timeout):
-            j = by_handle[handle]
-            if handle is self._results[j]:
-                if not self._take(j, tag, events):
-                    dead.add(j)
-            else:
-                dead.add(j)
-        for j in dead:
-            while self._results[j].poll() and self._take(j, tag, events):
-                pass  # answers sent before dying are still valid
-            self._replace(j)
+        lines = {worker.conn: j for j, worker in enumerate(self._workers)
+                 if worker.conn is not None}
+        events = []
+        for handle in wait([*lines, self._board], timeout):
+            if handle is not self._board and not self._take(lines[handle], tag, events):
+                self._replace(lines[handle])
+        for j in self._admit(self._board.take()):  # a new process: the current request
+            self._send(j)
         return events
 
     def _take(self, j, tag, events):
-        """Receive one answer of worker ``j``; False if its pipe is closed."""
+        """Receive one answer of worker ``j``; False if its connection is closed."""
         try:
-            buffer = self._results[j].recv_bytes()
+            buffer = self._workers[j].conn.recv_bytes()
         except (EOFError, OSError):
             return False
         self.bytes_received += len(buffer)
@@ -308,30 +224,81 @@ class LokyBackend(LiveBackend):
         return True
 
     def _replace(self, j):
-        """A crashed worker: start another on the same partitions, give it the request."""
-        process = self._processes[j]
-        process.join(timeout=1.0)
-        if process.is_alive():
-            process.kill()
-            process.join()
-        process.close()
-        self._requests[j].close()
-        self._results[j].close()
-        self._processes[j] = self._requests[j] = self._results[j] = None
-        self._spawn(j)
+        """A lost worker: another process takes its partitions (and, once it has called
+        back, the current request)."""
+        conn = self._workers[j].conn
+        if conn is not None:
+            conn.close()
+        self._start_worker(j)
         self.n_replaced += 1
-        if self._last is not None:
-            tag, work, delays, weights = self._last
-            self._send(j, (tag, tuple(work), float(delays[j]), weights[j]))
 
     def _shutdown(self):
+        _OPEN.discard(self)
         finalizer = getattr(self, "_finalizer", None)
         if finalizer is not None:
             finalizer()
-        for conn in getattr(self, "_results", ()):
-            if conn is not None:
-                conn.close()
-        self._processes, self._requests, self._results = [], [], []
+        elif getattr(self, "_board", None) is not None:
+            self._board.close()
+
+
+#: Loky backends whose workers may still be serving.
+_OPEN = weakref.WeakSet()
+_exit_hook = []
+
+
+def _close_at_exit(backend):
+    """Close ``backend`` at interpreter exit should it still be open then.
+
+    At exit loky waits for its executors' running tasks, and a worker's task ends only when
+    its master stops it: the backend must close first. Threading's exit callbacks run
+    last registered first, and loky registers its own when its first executor starts,
+    before this one (``concurrent.futures`` uses the same hook).
+    """
+    _OPEN.add(backend)
+    if not _exit_hook:
+        threading._register_atexit(_close_open_backends)
+        _exit_hook.append(_close_open_backends)
+
+
+def _close_open_backends():
+    for backend in list(_OPEN):
+        backend.close()
+
+
+def _release(workers, board, folder, stop_timeout):
+    """End every worker's task, kill the processes that do not end it in time, and
+    delete the fit's data.
+
+    Never raises: it runs while another error may be propagating, and the data must go
+    whatever state the workers are in. Processes still starting end their task by
+    themselves: the master no longer answers them.
+    """
+    try:
+        serving = [worker for worker in workers if worker.conn is not None]
+        for worker in serving:
+            try:
+                worker.conn.send_bytes(pickle.dumps(None))
+            except OSError:
+                pass
+        _, hung = futures.wait([worker.future for worker in serving], stop_timeout)
+        killed = [worker.future for worker in serving if worker.future in hung]
+        for worker in serving:
+            if worker.future in hung:
+                _kill(worker.pid)
+        futures.wait(killed, stop_timeout)  # until loky has seen them die
+        for worker in serving:
+            worker.conn.close()
+            worker.conn = worker.pid = None
+        board.close()
+    finally:
+        _remove_folder(folder)
+
+
+def _kill(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def _temp_dir():

@@ -3,16 +3,18 @@
 Kept light (numpy only at import) so that worker processes start fast.
 """
 
+import os
 import pickle
 import queue
 import signal
 import threading
+from multiprocessing.connection import Client
 
 import numpy as np
 
 from ._messages import Work, pack
 
-__all__ = ["Work", "WorkerShard", "serve", "process_main"]
+__all__ = ["Work", "WorkerShard", "serve", "serve_connection"]
 
 _NOTHING = object()
 
@@ -113,32 +115,43 @@ def serve(inbox, reply, shard):
         request = inbox.get()
 
 
-def process_main(requests, results, path, bounds, support, datafit):
-    """Entry point of a worker process: map the data once, then :func:`serve`."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the master shuts its workers down
-    import joblib
-    from threadpoolctl import threadpool_limits
+def serve_connection(address, authkey, hello, path, bounds, support, datafit):
+    """A loky task that is one worker for the length of a fit.
 
-    threadpool_limits(1)  # one core per worker; the workers are the parallelism
+    Maps the rows of its partitions from the fit's data file, connects back to the master
+    (``multiprocessing.connection``), sends ``hello`` with its process id (it is then
+    ready) and answers the master's requests (:func:`serve`) until told to stop. It then
+    returns and its process stays, idle, for the next fit.
+    """
+    import joblib
+
     arrays = joblib.load(path, mmap_mode="r")
     shard = WorkerShard.from_arrays(datafit, arrays["X"], arrays["Y"], arrays["sample_weight"],
                                     bounds, support)
-    inbox = queue.Queue()
-
-    def read():  # always drain the pipe, so that the master never blocks on a send
-        try:
-            while True:
-                inbox.put(pickle.loads(requests.recv_bytes()))
-        except (EOFError, OSError):
-            inbox.put(None)
-
-    threading.Thread(target=read, daemon=True).start()
-
-    def reply(message):
-        results.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
-
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # the master stops its workers
     try:
-        reply((0, "ready"))  # iteration tags start at 1
-        serve(inbox, reply, shard)
+        with Client(address, authkey=authkey) as conn:
+            conn.send((*hello, os.getpid()))
+            inbox = queue.Queue()
+            threading.Thread(target=_read, args=(conn, inbox), daemon=True).start()
+
+            def reply(message):
+                conn.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+            serve(inbox, reply, shard)
     except (BrokenPipeError, EOFError, OSError):
-        pass
+        pass  # the master is gone
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _read(conn, inbox):
+    """Move the master's requests into ``inbox`` as they come, so that the master never
+    blocks on a send; stop after the stop request (``None``) or when the master is gone."""
+    request = True
+    while request is not None:
+        try:
+            request = pickle.loads(conn.recv_bytes())
+        except (EOFError, OSError):
+            request = None
+        inbox.put(request)
