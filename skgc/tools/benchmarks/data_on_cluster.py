@@ -31,6 +31,7 @@ import warnings
 import numpy as np
 
 from ._common import Section, md_table, progress
+from .vs_dask_ml import skipped_without_dask_ml
 
 try:
     from distributed import WorkerPlugin
@@ -191,13 +192,9 @@ def _table(rows):
 
 def run(settings):
     """skgc and dask-ml on dask arrays made on the workers; return a :class:`Section`."""
-    import importlib.util
-
-    missing = [name for name in ("distributed", "dask_ml")
-               if importlib.util.find_spec(name) is None]
-    if missing:
-        return Section(NAME, f"## {TITLE}\n\nSkipped: {', '.join(missing)} not installed "
-                       '(pip install "skgc[bench]").', [], [])
+    skipped = skipped_without_dask_ml(NAME, TITLE)
+    if skipped is not None:
+        return skipped
     from distributed import Client, LocalCluster
 
     n_samples = 100_000 if settings.quick else settings_size()
