@@ -15,7 +15,7 @@ from skgc.stragglers import FixedDelays, replay_from_history
 distributed = pytest.importorskip("distributed")
 da = pytest.importorskip("dask.array")
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.timeout(180), pytest.mark.workers]  # a Dask cluster
 
 DEADLINE = 0.15  # in-process cluster: scheduler, workers and master share the GIL
 CHUNK = 75  # 300 samples in 4 row blocks: the numpy fit's 4 partitions with shuffle=False
