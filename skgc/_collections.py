@@ -133,6 +133,9 @@ def _check_matrix(estimator, X):
         what = "sample" if X.shape[0] < 1 else "feature"
         raise ValueError(f"Found array with {min(X.shape)} {what}(s) (shape={X.shape}) while a "
                          f"minimum of 1 is required by {name}.")
+    if X.dtype.kind == "c":
+        raise ValueError("Complex data not supported (X has dtype "
+                         f"{X.dtype}).")  # scikit-learn's words, without the array
     if X.dtype.kind not in "biufO":
         raise ValueError(f"X has dtype {X.dtype}; {name} needs numbers.")
 

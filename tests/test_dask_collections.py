@@ -288,3 +288,13 @@ def test_fit_survives_the_loss_of_a_worker_holding_partitions(binary_data):
         assert alive[-10:].all()  # and all four answer again from the survivors
     reference = CodedGradientClassifier(**params).fit(X, y)
     assert model.score(X, y) >= reference.score(X, y) - 0.02
+
+
+@pytest.mark.parametrize("X, words", [
+    (da.ones(40, chunks=10), "2D array"),
+    (da.ones((40, 3), chunks=10, dtype=complex), "Complex data not supported"),
+    (da.ones((40, 3), chunks=10, dtype="datetime64[s]"), "needs numbers"),
+])
+def test_shape_and_dtype_of_X(client, X, words):
+    with pytest.raises(ValueError, match=words):
+        CodedGradientRegressor(backend="dask").fit(X, np.ones(40))
