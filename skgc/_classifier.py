@@ -4,7 +4,7 @@ from numbers import Integral
 
 import numpy as np
 from scipy.special import expit
-from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.base import _fit_context
 from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
@@ -198,7 +198,23 @@ default="hinge"
         return coef.T.copy(), np.atleast_1d(intercept).copy()
 
     predict = blockwise(LinearClassifierMixin.predict)
-    score = cluster_score(ClassifierMixin.score)
+
+    @cluster_score
+    def score(self, X, y, sample_weight=None):
+        """The mean accuracy of the predictions, as scikit-learn's ClassifierMixin.score.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask collection} of shape (n_samples, n_features)
+        y : array-like or dask collection of shape (n_samples,)
+        sample_weight : array-like or dask collection of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+            Reduced on the workers, block by block, for a dask collection.
+        """
+        return super().score(X, y, sample_weight)
 
     @blockwise
     def decision_function(self, X):

@@ -119,7 +119,22 @@ class CodedGradientRegressor(RegressorMixin, BaseCodedGradient):
         """
         return self._decision(X)[:, 0]
 
-    score = cluster_score(RegressorMixin.score)
+    @cluster_score
+    def score(self, X, y, sample_weight=None):
+        """The coefficient of determination R^2 of the predictions, as scikit-learn's RegressorMixin.score.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask collection} of shape (n_samples, n_features)
+        y : array-like or dask collection of shape (n_samples,)
+        sample_weight : array-like or dask collection of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+            Reduced on the workers, block by block, for a dask collection.
+        """
+        return super().score(X, y, sample_weight)
 
     def _validation_split(self, Y, sample_weight):
         from sklearn.model_selection import ShuffleSplit
