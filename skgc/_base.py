@@ -97,7 +97,7 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask collection} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
         coef_init : ndarray of shape (n_features,) or (n_classes, n_features), default=None
             Initial coefficients (the shape of ``coef_``).

@@ -13,6 +13,8 @@ from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classi
 from sklearn.utils.validation import validate_data
 
 from ._base import BaseCodedGradient, _check_validation_weights
+from ._collections import blockwise, check_collections, cluster_score, cluster_targets, \
+    is_dask_collection
 from ._docstrings import CODING_PARAMETERS, FITTED_ATTRIBUTES, SGD_PARAMETERS
 from .objective import LOSSES
 
@@ -121,22 +123,34 @@ default="hinge"
         """Validated ``X``, -1 / +1 targets (one column per class, one-versus-all) and the
         sample weights times the class weights; sets ``classes_`` (from ``y`` in ``fit``,
         from ``classes`` on the first ``partial_fit``)."""
-        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32],
-                             order="C", reset=self._resets_features(incremental))
-        check_classification_targets(y)
+        on_cluster = is_dask_collection(X)
+        if on_cluster:  # validated on the cluster; labels from a distributed unique
+            X, y, sample_weight, (labels, counts) = check_collections(
+                self, X, y, sample_weight, reset=self._resets_features(incremental),
+                classification=True)
+        else:
+            X, y = validate_data(self, X, y, accept_sparse="csr",
+                                 dtype=[np.float64, np.float32], order="C",
+                                 reset=self._resets_features(incremental))
+            check_classification_targets(y)
+            labels = np.unique(y)
+            sample_weight = self._sample_weight(sample_weight, X)
         if incremental:
             _check_partial_fit_first_call(self, classes)
         else:
-            self.classes_ = np.unique(y)
+            self.classes_ = labels
         if len(self.classes_) < 2:
             raise ValueError(
                 "The number of classes has to be greater than one; got 1 class."
             )
-        unknown = np.setdiff1d(y, self.classes_)
+        unknown = np.setdiff1d(labels, self.classes_)
         if len(unknown):
             raise ValueError(f"y has classes {unknown} that are not in classes={self.classes_}.")
-        sample_weight = self._sample_weight(sample_weight, X) * self._class_weights(y)
-        return X, self._targets(y), sample_weight
+        if on_cluster:
+            Y, sample_weight = cluster_targets(self.classes_, counts, self.class_weight, y,
+                                               sample_weight)
+            return X, Y, sample_weight
+        return X, self._targets(y), sample_weight * self._class_weights(y)
 
     def _class_weights(self, y):
         weights = compute_class_weight(self.class_weight, classes=self.classes_, y=y) \
@@ -183,12 +197,32 @@ default="hinge"
     def _public_coef(coef, intercept):
         return coef.T.copy(), np.atleast_1d(intercept).copy()
 
+    predict = blockwise(LinearClassifierMixin.predict)
+
+    @cluster_score
+    def score(self, X, y, sample_weight=None):
+        """The mean accuracy of the predictions, as scikit-learn's ClassifierMixin.score.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask collection} of shape (n_samples, n_features)
+        y : array-like or dask collection of shape (n_samples,)
+        sample_weight : array-like or dask collection of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+            Reduced on the workers, block by block, for a dask collection.
+        """
+        return super().score(X, y, sample_weight)
+
+    @blockwise
     def decision_function(self, X):
         """Signed distance to each class's hyperplane.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask collection} of shape (n_samples, n_features)
 
         Returns
         -------
@@ -206,12 +240,13 @@ default="hinge"
         return True
 
     @available_if(_check_proba)
+    @blockwise
     def predict_proba(self, X):
         """Probability estimates (log_loss and modified_huber losses), as SGDClassifier's.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask collection} of shape (n_samples, n_features)
 
         Returns
         -------
@@ -231,12 +266,13 @@ default="hinge"
         return prob / total
 
     @available_if(_check_proba)
+    @blockwise
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask collection} of shape (n_samples, n_features)
 
         Returns
         -------

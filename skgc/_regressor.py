@@ -7,6 +7,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import column_or_1d, validate_data
 
 from ._base import BaseCodedGradient, _check_validation_weights
+from ._collections import blockwise, check_collections, cluster_score, is_dask_collection
 from ._docstrings import CODING_PARAMETERS, FITTED_ATTRIBUTES, SGD_PARAMETERS
 from .objective import REGRESSION_LOSSES
 
@@ -90,25 +91,50 @@ class CodedGradientRegressor(RegressorMixin, BaseCodedGradient):
         return self._partial_fit(X, y, sample_weight)
 
     def _training_data(self, X, y, sample_weight, classes, incremental):
-        """Validated ``X``, the target as one column, and the sample weights."""
+        """Validated ``X``, the target as one column, and the sample weights (dask arrays,
+        validated on the cluster, for a dask collection ``X``)."""
+        if is_dask_collection(X):
+            X, y, sample_weight, _ = check_collections(
+                self, X, y, sample_weight, reset=self._resets_features(incremental),
+                classification=False)
+            return X, y[:, None], sample_weight
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32],
                              order="C", y_numeric=True, multi_output=True,
                              reset=self._resets_features(incremental))
         y = column_or_1d(y, warn=True).astype(np.float64)
         return X, y[:, None], self._sample_weight(sample_weight, X)
 
+    @blockwise
     def predict(self, X):
         """Predict targets.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask collection} of shape (n_samples, n_features)
 
         Returns
         -------
         ndarray of shape (n_samples,)
+            A dask array computed block by block on the workers for a dask collection.
         """
         return self._decision(X)[:, 0]
+
+    @cluster_score
+    def score(self, X, y, sample_weight=None):
+        """The coefficient of determination R^2 of the predictions, as scikit-learn's RegressorMixin.score.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask collection} of shape (n_samples, n_features)
+        y : array-like or dask collection of shape (n_samples,)
+        sample_weight : array-like or dask collection of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+            Reduced on the workers, block by block, for a dask collection.
+        """
+        return super().score(X, y, sample_weight)
 
     def _validation_split(self, Y, sample_weight):
         from sklearn.model_selection import ShuffleSplit

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ._collections import dask_client, is_dask_collection
 from .backends import Backend, make_backend
+from .backends._dask_data import ClusterPartitions
 from .coding import GradientCode, default_load, make_code
 from .deadline import choose_deadline
 from .master import Master
@@ -90,8 +92,10 @@ def make_plan(X, Y, sample_weight=None, *, loss="squared_error", epsilon=0.1,
 
     Parameters
     ----------
-    X : ndarray or CSR matrix of shape (n_samples, n_features)
-    Y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+    X : ndarray, CSR matrix or dask array of shape (n_samples, n_features)
+        A dask array (row blocks on the workers of ``backend``, a Dask backend) is cut into
+        partitions of whole row blocks where they live, in order (``shuffle`` is ignored).
+    Y : ndarray or dask array of shape (n_samples,) or (n_samples, n_outputs)
         Targets; one column per output (per class, -1 / +1, in classification).
     sample_weight : ndarray of shape (n_samples,) or None, default=None
     loss, epsilon, fit_intercept
@@ -115,11 +119,14 @@ def make_plan(X, Y, sample_weight=None, *, loss="squared_error", epsilon=0.1,
     probs = backend.straggler_probs(stragglers, deadline)
     code = make_code(code, n_workers, n_partitions, load=load, straggler_probs=probs,
                      random_state=int(seeds[0]))
-    Y = np.asarray(Y, dtype=np.float64)
-    Y = Y[:, None] if Y.ndim == 1 else Y
-    sample_weight = (np.ones(n_samples) if sample_weight is None
-                     else np.asarray(sample_weight, dtype=np.float64))
-    data = PartitionedData(X, Y, sample_weight, code.n_partitions, shuffle, int(seeds[1]))
+    if is_dask_collection(X):  # data on the cluster: partitions of its row blocks
+        data = ClusterPartitions(X, Y, sample_weight, code.n_partitions, dask_client(backend))
+    else:
+        Y = np.asarray(Y, dtype=np.float64)
+        Y = Y[:, None] if Y.ndim == 1 else Y
+        sample_weight = (np.ones(n_samples) if sample_weight is None
+                         else np.asarray(sample_weight, dtype=np.float64))
+        data = PartitionedData(X, Y, sample_weight, code.n_partitions, shuffle, int(seeds[1]))
     datafit = Datafit(get_loss(loss, epsilon), fit_intercept)
     return FitPlan(code, stragglers, deadline, data, datafit, backend,
                    random_state=int(seeds[3]), solver_seed=int(seeds[2]))

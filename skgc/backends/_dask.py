@@ -7,10 +7,16 @@ from concurrent.futures import CancelledError
 
 import numpy as np
 
+from ._dask_data import (ClusterPartitions, current_client, rejoin_task, secede_if_in_task,
+                         wait_until_covered)
 from ._live import LiveBackend
 from ._worker import Work, WorkerShard
 
 __all__ = ["DaskBackend"]
+
+# Placements whose data the cluster no longer holds (a scattered shard gone with its
+# worker; a shard being built or recomputed is "pending" and is waited for).
+_LOST = ("lost", "error", "cancelled")
 
 
 def _message(shard, work, delay, weights):
@@ -89,38 +95,39 @@ class DaskBackend(LiveBackend):
         return (type(self), ())
 
     def _launch(self, data, datafit):
-        client = self.client
-        if client is None:
-            try:
-                from distributed import get_client
-            except ImportError as exc:
-                raise ImportError(
-                    'backend="dask" needs dask.distributed: pip install "skgc[dask]".'
-                ) from exc
-            try:
-                client = get_client()
-            except ValueError:
-                raise ValueError(
-                    'backend="dask" found no Dask client: create one first '
-                    "(distributed.Client(address)) or pass "
-                    "backend=skgc.backends.DaskBackend(client=client)."
-                ) from None
-        self._client = client
+        client = self._client = self.client if self.client is not None else current_client()
         self._token = uuid.uuid4().hex[:12]
         self._futures, self._misses, self._checked = {}, np.zeros(self.n_workers, int), 0.0
         addresses = self._addresses()
         if not addresses:
             raise RuntimeError("the Dask cluster has no workers.")
-        self._shards = [WorkerShard.from_arrays(datafit, data.X, data.Y, data.sample_weight,
-                                                data.bounds, self.supports[j])
-                        for j in range(self.n_workers)]
-        self._where = [addresses[j % len(addresses)] for j in range(self.n_workers)]
+        self._seceded = secede_if_in_task()
+        self._cluster_data = data if isinstance(data, ClusterPartitions) else None
+        if self._cluster_data is not None:  # the data already live on the workers
+            if data.client is not client:
+                raise ValueError("the dask collections and the backend use different "
+                                 "Dask clients; fit with one client.")
+            self._where = data.homes(self.supports, addresses)
+            self._generation = 0
+        else:
+            self._shards = [WorkerShard.from_arrays(datafit, data.X, data.Y,
+                                                    data.sample_weight, data.bounds,
+                                                    self.supports[j])
+                            for j in range(self.n_workers)]
+            self._where = [addresses[j % len(addresses)] for j in range(self.n_workers)]
+        self._datafit = datafit
         self._placed = [self._place(j) for j in range(self.n_workers)]
+        if self._cluster_data is not None:  # the first round must not wait for the copies
+            wait_until_covered(self._placed, self.supports, data.n_partitions)
 
     def _addresses(self):
         return sorted(self._client.scheduler_info()["workers"])
 
     def _place(self, j):
+        if self._cluster_data is not None:
+            self._generation += 1
+            return self._cluster_data.place(j, self.supports[j], self._datafit,
+                                            self._where[j], self._generation)
         return self._client.scatter(self._shards[j], workers=[self._where[j]], hash=False)
 
     def _post(self, tag, work, delays, weights):
@@ -144,7 +151,9 @@ class DaskBackend(LiveBackend):
 
         limit = time.monotonic() + timeout
         try:
-            done, _ = wait(list(self._futures), timeout=timeout, return_when="FIRST_COMPLETED")
+            with self._client.as_current():  # in a Dask task, no client is the default
+                done, _ = wait(list(self._futures), timeout=timeout,
+                               return_when="FIRST_COMPLETED")
         except TimeoutError:
             return []
         except CancelledError:  # a worker left: its tasks were cancelled
@@ -174,7 +183,7 @@ class DaskBackend(LiveBackend):
             self._client.cancel(late)
         self._futures = {}
         self._misses = np.where(alive, 0, self._misses + 1)
-        lost = [j for j, placed in enumerate(self._placed) if placed.status != "finished"]
+        lost = [j for j, placed in enumerate(self._placed) if placed.status in _LOST]
         now = time.monotonic()
         if lost or ((self._misses >= 2).any() and now - self._checked > self._recheck_seconds):
             self._checked = now
@@ -205,3 +214,7 @@ class DaskBackend(LiveBackend):
         if pending and client.status == "running":
             client.cancel(pending)
         self._futures, self._placed, self._shards, self._client = {}, [], [], None
+        if getattr(self, "_cluster_data", None) is not None:
+            self._cluster_data.release()
+        if getattr(self, "_seceded", False):
+            self._seceded = rejoin_task()

@@ -241,6 +241,8 @@ class Datafit:
         overflows (data scaled beyond about 1e154).
         """
         curvature = self.loss.smoothness or 1.0
+        if hasattr(data, "top_eigenvalue"):  # data on a cluster: computed where they live
+            return curvature * data.top_eigenvalue(self.fit_intercept, random_state, n_iter)
         return curvature * _top_eigenvalue(
             data.X, data.sample_weight / data.normaliser, self.fit_intercept,
             random_state, n_iter,

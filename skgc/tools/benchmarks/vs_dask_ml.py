@@ -67,15 +67,24 @@ def _skgc_rows(X, y, client, bar):
     return rows
 
 
-def run(settings):
-    """skgc on Dask against dask-ml's solvers; return a :class:`Section`."""
+def skipped_without_dask_ml(name, title):
+    """The :class:`Section` of a benchmark skipped because distributed or dask-ml is not
+    installed; None when both are."""
     import importlib.util
 
-    missing = [name for name in ("distributed", "dask_ml")
-               if importlib.util.find_spec(name) is None]
-    if missing:
-        return Section(NAME, f"## {TITLE}\n\nSkipped: {', '.join(missing)} not installed "
-                       '(pip install "skgc[bench]").', [], [])
+    missing = [module for module in ("distributed", "dask_ml")
+               if importlib.util.find_spec(module) is None]
+    if not missing:
+        return None
+    return Section(name, f"## {title}\n\nSkipped: {', '.join(missing)} not installed "
+                   '(pip install "skgc[bench]").', [], [])
+
+
+def run(settings):
+    """skgc on Dask against dask-ml's solvers; return a :class:`Section`."""
+    skipped = skipped_without_dask_ml(NAME, TITLE)
+    if skipped is not None:
+        return skipped
     from distributed import Client, LocalCluster
 
     n_samples, n_features = (20_000, 20) if settings.quick else (200_000, 50)
