@@ -1,4 +1,4 @@
-"""Input checks shared by the layers (codes, straggler models).
+"""Input checks shared by the layers (codes, straggler models, objective, backends).
 
 Every checker raises :class:`ValueError` whose message names the offending parameter, so
 that estimator-level errors stay readable. Checks that concern one layer only (a code's
@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_positive_int", "check_n_workers", "check_probabilities"]
+__all__ = ["check_positive_int", "check_n_workers", "check_probabilities", "check_random_state"]
 
 
 def check_positive_int(value, name):
@@ -95,3 +95,16 @@ def check_probabilities(p, n_workers=None, name="straggler_probs"):
         )
     return arr
 
+
+
+def check_random_state(seed):
+    """numpy's legacy generator for ``seed`` (None, an int or a RandomState), as
+    scikit-learn's ``check_random_state`` gives it, without importing scikit-learn (the
+    worker processes use it and start lighter without)."""
+    if seed is None:
+        return np.random.mtrand._rand
+    if isinstance(seed, np.random.RandomState):
+        return seed
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, (bool, np.bool_)):
+        return np.random.RandomState(seed)
+    raise ValueError(f"{seed!r} cannot be used to seed a numpy.random.RandomState instance.")

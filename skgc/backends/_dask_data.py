@@ -14,8 +14,8 @@ import uuid
 
 import numpy as np
 from scipy.sparse.linalg import LinearOperator, eigsh
-from sklearn.utils import check_random_state
 
+from .._validation import check_random_state
 from ._worker_blocks import (block_gram, block_matvec, block_max_abs, join_partition,
                              shard_from_partitions)
 

@@ -6,6 +6,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, eigsh
 
+from .._validation import check_random_state
+
 __all__ = ["PartitionedData", "Datafit"]
 
 
@@ -46,7 +48,7 @@ class PartitionedData:
                 f"n_partitions={n_partitions} is more than the number of samples "
                 f"({n} sample{'' if n == 1 else 's'}); use at most {n} partitions."
             )
-        self.order = _random_state(random_state).permutation(n) if shuffle else None
+        self.order = check_random_state(random_state).permutation(n) if shuffle else None
         take = (lambda a: a[self.order]) if shuffle else (lambda a: a)
         self.X, self.Y, self.sample_weight = take(X), take(Y), take(sample_weight)
         self.bounds = np.linspace(0, n, n_partitions + 1).round().astype(int)
@@ -273,7 +275,7 @@ def _top_eigenvalue(X, weight, with_ones, random_state, n_iter):
         top = float(np.linalg.eigvalsh(dense)[-1])
     else:
         operator = LinearOperator((size, size), matvec=matvec, dtype=np.float64)
-        v0 = _random_state(random_state).uniform(0.5, 1.0, size)
+        v0 = check_random_state(random_state).uniform(0.5, 1.0, size)
         top = float(eigsh(operator, k=1, which="LA", v0=v0, tol=1e-3, maxiter=n_iter * size,
                           return_eigenvectors=False)[0])
     # A small margin covers the eigensolver's tolerance: the step 1/L then stays stable.
@@ -288,13 +290,3 @@ def _max_abs(X, with_ones):
     largest = max(largest, 1.0) if with_ones else largest
     return largest if largest > 0 else 1.0
 
-
-def _random_state(seed):
-    """numpy's legacy generator for ``seed`` (None, an int or a RandomState), as
-    scikit-learn's ``check_random_state`` gives it (imported here without scikit-learn, so
-    that worker processes start light)."""
-    if seed is None:
-        return np.random.mtrand._rand
-    if isinstance(seed, np.random.RandomState):
-        return seed
-    return np.random.RandomState(seed)
