@@ -7,7 +7,8 @@ from scipy.optimize import check_grad, minimize_scalar
 from sklearn.linear_model import ElasticNet, LogisticRegression, Ridge
 
 from skgc.objective import LOSSES, Datafit, Penalty, get_loss
-from skgc.solver import GradientEstimate, NewtonSettings, lbfgs_solver, newton_solver
+from skgc.master import GradientEstimate
+from skgc.solver import NewtonSettings, lbfgs_solver, newton_solver
 
 RNG = np.random.default_rng(0)
 

@@ -1,12 +1,11 @@
 """The solvers: Newton-type steps on coded curvature, L-BFGS and coded gradient descent."""
 
-from ..master import GradientEstimate
 from ._gd import SolverResult, coded_gradient_descent
 from ._lbfgs import lbfgs_solver
 from ._newton import NewtonSettings, newton_solver
 from ._steps import SCHEDULES, StepSchedule
 
-__all__ = ["GradientEstimate", "SolverResult", "coded_gradient_descent", "newton_solver",
+__all__ = ["SolverResult", "coded_gradient_descent", "newton_solver",
            "NewtonSettings", "lbfgs_solver", "StepSchedule", "SCHEDULES", "SOLVERS"]
 
 #: The estimators' ``solver`` options.

@@ -88,7 +88,7 @@ def newton_solver(oracle, coef, intercept, penalty, settings, *, validation_scor
     ----------
     oracle : object
         ``oracle.gradient(coef, intercept, smoothing)`` returns a
-        :class:`~skgc.solver.GradientEstimate` of the mean data term (with ``values`` per
+        :class:`~skgc.master.GradientEstimate` of the mean data term (with ``values`` per
         output); ``oracle.curvature(coef, intercept, smoothing)`` returns ``(hessian,
         estimate)`` with ``hessian`` of shape ``(n_blocks, size, size)`` (or None while
         nothing arrived): the mean data term's Hessian with respect to
@@ -96,7 +96,7 @@ def newton_solver(oracle, coef, intercept, penalty, settings, *, validation_scor
         an intercept), one block per output or one shared block. ``oracle.settled`` and
         ``oracle.curvature_complete`` say whether the decoded gradient follows the iterate
         and whether every partition's curvature is held
-        (:class:`skgc.backends.CurvatureOracle` provides all of this).
+        (:class:`skgc.master.CurvatureOracle` provides all of this).
     coef : ndarray of shape (n_features, n_outputs)
     intercept : ndarray of shape (n_outputs,)
     penalty : skgc.objective.Penalty
