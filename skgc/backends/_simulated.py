@@ -3,7 +3,7 @@
 import numpy as np
 
 from ._base import Backend, iteration_outcome
-from ._messages import Round
+from ._messages import Round, pack
 
 __all__ = ["SimulatedBackend"]
 
@@ -45,8 +45,11 @@ class SimulatedBackend(Backend):
         held = {int(k) for j in np.flatnonzero(alive) for k in self.supports[j]} & wanted
         datafit = self.datafit.smoothed(work.smoothing)
         data, coef, intercept = self.data, work.coef, work.intercept
-        hessians = {k: datafit.partition_hessians(data, [k], coef, intercept)[0] for k in held}
-        sums = datafit.partition_sums(data, coef, intercept)
+        hessians, sums = {}, {}
+        for k in held:  # only the partitions asked for and reached, as a worker would
+            X, Y, weight = data.partition(k)
+            hessians[k] = datafit.hessian_sums(X, Y, weight, coef, intercept)
+            sums[k] = pack(*datafit.sums(X, Y, weight, coef, intercept))
         answers = {}
         for j in np.flatnonzero(alive):
             mine = [int(k) for k in self.supports[j] if k in held]
