@@ -17,7 +17,6 @@ from skgc.stragglers import (FixedDelays, Pareto, ShiftedExponential, TraceDelay
 pytestmark = [pytest.mark.timeout(120), pytest.mark.workers]  # real workers
 
 DEADLINE = 0.04
-OVERHEAD = 0.06  # sending, decoding and scheduling jitter on a loaded 2-core machine
 
 
 class Watched(LokyBackend):
@@ -91,17 +90,17 @@ def test_trace_replays_from_the_start_of_every_fit():
 
 
 @pytest.mark.parametrize("backend", ["threading", "loky"])
-def test_slow_worker_is_cut_at_the_deadline_and_model_equals_simulation(backend,
-                                                                         binary_data):
+def test_slow_worker_is_cut_at_the_deadline_and_model_equals_simulation(
+        backend, binary_data, assert_iterations_cut):
     # worker 2 sleeps 20x the deadline every iteration; the others answer at once. Gradient
     # descent: one round per iteration, decoded when the deadline passes
     params = dict(stragglers=FixedDelays([0.0, 0.0, 20 * DEADLINE, 0.0]), deadline=DEADLINE,
                   n_workers=4, max_iter=20, tol=None, random_state=0, solver="gd")
     X, y = binary_data
     model = CodedGradientClassifier(backend=backend, **params).fit(X, y)
-    durations = np.diff(model.history_["time"], prepend=0.0)
-    assert durations.max() < DEADLINE + OVERHEAD
-    assert durations.min() >= DEADLINE  # the master waited for the straggler until then
+    assert_iterations_cut(model.history_, DEADLINE, longest=20 * DEADLINE)
+    # the master waited for the straggler until the deadline
+    assert np.diff(model.history_["time"], prepend=0.0).min() >= DEADLINE
     alive = model.history_["alive"]
     assert not alive[:, 2].any()  # the sleeper never makes the deadline
     assert alive[:, [0, 1, 3]].all(axis=1).sum() >= len(alive) - 1  # a loaded machine may miss one
@@ -125,19 +124,21 @@ def test_no_stragglers_iterations_end_when_everyone_answered(backend, regression
     np.testing.assert_allclose(model.coef_, reference.coef_, rtol=0, atol=1e-8)
 
 
-def test_bernoulli_straggler_sleeps_past_the_deadline(regression_data):
+def test_bernoulli_straggler_sleeps_past_the_deadline(regression_data,
+                                                     assert_iterations_cut):
     X, y = regression_data
     params = dict(n_workers=4, stragglers=[0.0, 0.0, 1.0, 0.0], code="ignore",
                   deadline=DEADLINE, max_iter=5, tol=None, random_state=0)
     model = CodedGradientRegressor(backend="threading", **params).fit(X, y)
     assert (model.history_["alive"] == [True, True, False, True]).all()
-    assert np.diff(model.history_["time"], prepend=0.0).max() < DEADLINE + OVERHEAD
+    assert_iterations_cut(model.history_, DEADLINE, longest=10 * DEADLINE)
 
 
 # -- crashes and clean-up ----------------------------------------------------------------
 
 
-def test_killed_worker_is_a_straggler_and_the_fit_goes_on(regression_data):
+def test_killed_worker_is_a_straggler_and_the_fit_goes_on(regression_data,
+                                                          assert_iterations_cut):
     killed = []
 
     def kill(iteration):
@@ -153,7 +154,7 @@ def test_killed_worker_is_a_straggler_and_the_fit_goes_on(regression_data):
     alive = model.history_["alive"]
     assert alive[:4].all()
     assert alive[:, [0, 2, 3]].all(axis=1).sum() >= 27  # the others go on answering
-    assert np.diff(model.history_["time"], prepend=0.0).max() < 0.2 + OVERHEAD
+    assert_iterations_cut(model.history_, 0.2, longest=1.0)
     assert gone(killed[0])
     # the iterations without worker 1 decode the other three as the simulation does
     replay = replay_from_history(model.history_, 4, model.code_.straggler_probs)
@@ -265,7 +266,9 @@ def test_exact_code_stops_waiting_once_decodable(regression_data):
                   deadline=0.5, max_iter=8, tol=None, random_state=0)
     reference = CodedGradientRegressor(backend="simulated", **params).fit(X, y)
     model = CodedGradientRegressor(backend="threading", **params).fit(X, y)
-    assert np.diff(model.history_["time"], prepend=0.0).max() < 0.25
+    # as a rule the master waits for neither worker 3 (1 s) nor the deadline (0.5 s)
+    durations = np.diff(model.history_["time"], prepend=0.0)
+    assert np.median(durations) < 0.25 and durations.max() < 1.0
     assert not model.history_["fallback"].any()
     np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-10, atol=1e-12)
 
