@@ -79,3 +79,30 @@ def test_losses_on_an_active_set_follow_their_kinks(name):
     expected = [-0.02, 0.0, 1.0] if name == "hinge" else [0.02, -1.0, 0.0]
     np.testing.assert_allclose(loss.derivative(y, p), expected, atol=1e-12)
     np.testing.assert_allclose(loss.curvature(y, p), [1.0, 0.0, 0.0])
+
+
+def test_perceptron_stops_at_its_optimum_zero():
+    """Every loss and penalty is non-negative, so the perceptron's zero objective at zero
+    coefficients is its minimum: the fit stops there instead of running to max_iter."""
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = CodedGradientClassifier(loss="perceptron", random_state=0).fit(X, y)
+    assert clf.n_iter_ == 1
+    assert not clf.coef_.any() and not clf.intercept_.any()
+
+
+def test_diverging_gradient_descent_on_the_hinge_warns():
+    """Steps far too long make the hinge's objective grow and then stall: a stop there is
+    no convergence."""
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    params = dict(solver="gd", learning_rate="constant", random_state=0)
+    with pytest.warns(ConvergenceWarning, match="objective rose"):
+        CodedGradientClassifier(eta0=1e6, **params).fit(X, y)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        CodedGradientClassifier(solver="gd", learning_rate="optimal", eta0=1e6,
+                                random_state=0).fit(X, y)  # eta0 unused: it descends
+    assert not [w for w in caught if "objective rose" in str(w.message)]

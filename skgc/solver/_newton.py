@@ -165,9 +165,14 @@ class _NewtonRun:
         self.smoothing = None
         self.crossover = None  # the identification a crossover tries next
         self.crossover_spacing, self.stages = 1, 0  # stages between tries; stages done
+        self.optimal = False  # the start is a minimiser (a zero objective)
         if settings.smoothing is not None:
-            start = self._gradient(self.coef, self.intercept).value / n_outputs
-            self.smoothing = settings.smoothing * max(start, 1e-12)
+            start = self._gradient(self.coef, self.intercept)
+            self.smoothing = settings.smoothing * max(start.value / n_outputs, 1e-12)
+            # every loss and penalty is non-negative: a zero objective is the minimum
+            # (the perceptron's at zero coefficients), which no stage would certify
+            self.optimal = (start.value == 0.0 and penalty.value(self.coef) == 0.0
+                            and bool(np.all(start.alive)))
         self.levenberg = np.zeros(n_outputs)  # damping where Newton steps over-reached
         self.curvature_scale = 0.0  # the largest mean curvature seen: floors flat models
         self.stale = False  # a rejected damped step left an estimate to renew
@@ -184,6 +189,10 @@ class _NewtonRun:
     def iterate(self):
         """One Newton iteration; ``"converged"`` or ``"go"``."""
         self.iteration += 1
+        if self.optimal:
+            self.relative_gap = 0.0
+            self.history.append(0.0, self.last, 0.0)
+            return "converged"
         if self.crossover is not None:
             return self._cross_over()
         if self._needs_curvature():
