@@ -20,7 +20,9 @@ worker heard from, every partition's curvature held), whole after, and a step th
 the estimated objective by more than the model's predicted decrease is taken back.
 Non-smooth losses (hinge, perceptron, epsilon-insensitive) are smoothed by a width ``mu``
 that shrinks by 10 each time the smoothed problem is solved, down to ``tol`` times the
-objective.
+objective. With an l2 penalty and exact sums, the end of each fine stage also tries a
+crossover: the exact problem with the kinks near the iterate pinned to their kink, solved
+on the master, and accepted only if its duality gap (one more round) is within ``tol``.
 """
 
 import warnings
@@ -41,8 +43,8 @@ _MAX_HALVINGS = 20
 # A smoothing stage is solved when the decrement is below these fractions of its width mu
 # (an interior-point method's centring: 1/2 and 1/20 of the barrier weight mu / 4).
 _CENTRED, _CENTRED_FINAL = 0.125, 0.0125
-# A crossover pins the kinks within this many widths mu of the barrier iterate (a margin
-# sample of dual weight 0.01 to 0.99 sits within 25 mu of the hinge's kink) ...
+# A crossover pins the kinks within this many widths mu of the barrier iterate (on the
+# central path, a hinge's margin sample of dual weight 0.02 to 0.98 sits within 12 mu) ...
 _CROSSOVER_BAND = 15.0
 # ... by a penalty whose slack, per sample, is at most this fraction of tol (relative).
 _CROSSOVER_SLACK = 0.1
@@ -320,8 +322,9 @@ class _NewtonRun:
     def _duality_gap(self, dual, coef, intercept):
         """Each output's duality gap at ``coef, intercept`` from a round on the
         :class:`ActiveSet` with ``dual=True``: the kinks' Fenchel-Young gaps, the
-        coefficients' stationarity ``|g + alpha w|^2 / (2 alpha)``, and the intercept's
-        (the dual's equality constraint) weighted by the intercept's size."""
+        coefficients' stationarity ``|g + alpha w|^2 / (2 alpha)`` (both a bound by weak
+        duality), and the intercept gradient (the dual's equality constraint, zero to
+        rounding at a right identification) times a guess of the intercept's reach."""
         alpha = self.penalty.l2
         values = dual.values if dual.values is not None else np.array([dual.value])
         stationarity = ((dual.grad_coef + alpha * coef) ** 2).sum(axis=0) / (2.0 * alpha)
