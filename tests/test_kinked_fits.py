@@ -106,3 +106,59 @@ def test_diverging_gradient_descent_on_the_hinge_warns():
         CodedGradientClassifier(solver="gd", learning_rate="optimal", eta0=1e6,
                                 random_state=0).fit(X, y)  # eta0 unused: it descends
     assert not [w for w in caught if "objective rose" in str(w.message)]
+
+
+def test_constrained_step_solves_the_kkt_system_of_the_pinned_kinks():
+    """The crossover's quadratic program from sums only (the pinned kinks' Gram matrix
+    and two gradients) matches the KKT system written with the samples."""
+    from skgc.objective import Datafit
+    from skgc.solver._newton import _constrained_step
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 6))
+    labels = np.where(X @ rng.normal(size=6) + rng.normal(size=300) > 0, 1.0, -1.0)
+    n, d, alpha = 300, 6, 1e-2
+    coef, intercept = rng.normal(size=(d, 1)), np.zeros(1)
+    margins = 1.0 - labels * (X @ coef[:, 0])
+    band = np.sort(np.abs(margins))[4]  # five kinks pinned
+    fit, ones, Y = Datafit(get_loss("hinge")), np.ones(n), labels[:, None]
+    gram = fit.smoothed(ActiveSet(1.0, band)).hessian_sums(X, Y, ones, coef, intercept)[0]
+    _, free, free_b = fit.smoothed(ActiveSet(0.0, band)).sums(X, Y, ones, coef, intercept)
+    _, pull, pull_b = fit.smoothed(ActiveSet(1.0, band)).sums(X, Y, ones, coef, intercept)
+    regulariser = np.r_[np.full(d, alpha), 0.0]
+    point = np.r_[coef[:, 0], 0.0]
+    step, multiplier = _constrained_step(
+        gram / n, regulariser, np.r_[free[:, 0], free_b[0]] / n + regulariser * point,
+        np.r_[pull[:, 0] - free[:, 0], pull_b[0] - free_b[0]] / n)
+
+    pinned, inside = np.abs(margins) <= band, margins > band
+    Z = labels[:, None] * np.c_[X, np.ones(n)]
+    k = pinned.sum()
+    system = np.zeros((d + 1 + k, d + 1 + k))
+    system[:d, :d] = alpha * n * np.eye(d)
+    system[:d + 1, d + 1:] = -Z[pinned].T
+    system[d + 1:, :d + 1] = Z[pinned]
+    exact = np.linalg.solve(system, np.r_[Z[inside].sum(axis=0), np.ones(k)])
+    np.testing.assert_allclose(point + step, exact[:d + 1], rtol=1e-8, atol=1e-10)
+    # the multipliers, read back per sample as y_i [x_i, 1] @ mu, are the KKT's
+    np.testing.assert_allclose(Z[pinned] @ multiplier, exact[d + 1:], rtol=1e-7, atol=1e-10)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_hinge_fits_stop_within_tol_whether_or_not_a_crossover_lands(seed):
+    """A crossover's certificate never stops a fit early: every default fit ends within
+    tol of a fit ten thousand times tighter."""
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(400, 8, n_informative=4, flip_y=0.05, random_state=seed)
+    X = StandardScaler().fit_transform(X)
+    labels = np.where(y == 1, 1.0, -1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        ours = CodedGradientClassifier(random_state=0).fit(X, y)
+    tight = CodedGradientClassifier(random_state=0, tol=1e-10, max_iter=5000).fit(X, y)
+
+    def objective(model):
+        return _hinge_objective(X, labels, 1e-4, model.coef_[0], model.intercept_[0])
+
+    assert objective(ours) / objective(tight) - 1.0 <= 1e-6
