@@ -40,6 +40,8 @@ __all__ = ["newton_solver", "NewtonSettings"]
 
 _ARMIJO = 1e-4
 _MAX_HALVINGS = 20
+# A barrier-smoothed stage's line search starts at most this many times the last step.
+_GROWTH = 4.0
 # A smoothing stage is solved when the decrement is below these fractions of its width mu
 # (an interior-point method's centring: 1/2 and 1/20 of the barrier weight mu / 4).
 _CENTRED, _CENTRED_FINAL = 0.125, 0.0125
@@ -165,6 +167,7 @@ class _NewtonRun:
         self.settled = None  # whether the last estimate came from a settled oracle
         self.small = 0  # consecutive small decrements
         self.smoothing = None
+        self.accepted_steps = None  # each output's last line-search step
         self.crossover = None  # the identification a crossover tries next
         self.crossover_spacing, self.stages = 1, 0  # stages between tries; stages done
         self.optimal = False  # the start is a minimiser (a zero objective)
@@ -437,7 +440,7 @@ class _NewtonRun:
         one round; an output that finds no decrease stays put, with more damping."""
         before = self._objectives(self.last, self.coef)
         slack = 1e-12 * np.abs(before)  # rounding of an exact objective
-        steps = np.ones(len(before))
+        steps = self._first_trial(len(before))
         accepted = np.zeros(len(before), dtype=bool)
         halvings = np.zeros(len(before), dtype=int)
         for _ in range(_MAX_HALVINGS):
@@ -450,6 +453,15 @@ class _NewtonRun:
             halvings += ~accepted
         self._trust(halvings, accepted, before - after, decrease)
         self._accept(accepted, steps, d_coef, d_intercept, trial)
+        self.accepted_steps = np.where(accepted, steps, 1.0)  # none found: from 1 again
+
+    def _first_trial(self, n_outputs):
+        """The line search's first trial step: 1, or, for a barrier-smoothed loss, at most
+        ``_GROWTH`` times the step last accepted (centring steps stay short for whole
+        stages, and each halving from 1 is a round)."""
+        if self.smoothing is None or self.accepted_steps is None:
+            return np.ones(n_outputs)
+        return np.minimum(1.0, _GROWTH * self.accepted_steps)
 
     def _damped_step(self, d_coef, d_intercept, decrease):
         """One step of length ``damping`` (1 once the oracle has ``settled``), divided by
