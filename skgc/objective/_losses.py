@@ -9,7 +9,7 @@ so all classes are trained in one joint problem with a matrix-valued gradient.
 import numpy as np
 from scipy.special import expit
 
-from ._smoothing import barrier_max
+from ._smoothing import ActiveSet, active_set_max, barrier_max
 
 __all__ = ["Loss", "LOSSES", "REGRESSION_LOSSES", "CLASSIFICATION_LOSSES", "get_loss"]
 
@@ -213,11 +213,11 @@ class BarrierHinge(Loss):
     smoothness = None
 
     def __init__(self, threshold, mu):
-        self.threshold, self.mu, self.t = threshold, mu, mu / 4.0
+        self.threshold, self.mu = threshold, mu
         self.name = "perceptron" if threshold == 0.0 else "hinge"
 
     def _parts(self, y, p):
-        return barrier_max(self.threshold - y * p, self.t)
+        return _kink(self.threshold - y * p, self.mu, 4.0)
 
     def value(self, y, p):
         return self._parts(y, p)[0]
@@ -237,11 +237,11 @@ class BarrierEpsilonInsensitive(Loss):
     name, smoothness = "epsilon_insensitive", None
 
     def __init__(self, epsilon, mu):
-        self.epsilon, self.mu, self.t = epsilon, mu, mu / 8.0
+        self.epsilon, self.mu = epsilon, mu
 
     def _parts(self, y, p):
         r = p - y
-        return barrier_max(r - self.epsilon, self.t), barrier_max(-r - self.epsilon, self.t)
+        return _kink(r - self.epsilon, self.mu, 8.0), _kink(-r - self.epsilon, self.mu, 8.0)
 
     def value(self, y, p):
         above, below = self._parts(y, p)
@@ -254,6 +254,14 @@ class BarrierEpsilonInsensitive(Loss):
     def curvature(self, y, p):
         above, below = self._parts(y, p)
         return above[2] + below[2]
+
+
+def _kink(m, mu, kinks):
+    """``max(0, m)`` smoothed by ``mu`` (a barrier of weight ``mu / kinks``) or taken on
+    an :class:`~skgc.objective._smoothing.ActiveSet`: value, slope and curvature."""
+    if isinstance(mu, ActiveSet):
+        return active_set_max(m, mu)
+    return barrier_max(m, mu / kinks)
 
 
 REGRESSION_LOSSES = {

@@ -142,9 +142,15 @@ def coded_gradient_descent(oracle, coef, intercept, penalty, schedule, *, max_it
         elif decision == "average":
             averager = IterateAverage(iteration + 1, "linear")
         elif decision == "stop" and not schedule.on_stall():
-            converged = True
+            converged = first is None or objective <= first
             break
-    if not converged and tol is not None:
+    if not converged and tol is not None and iteration < max_iter:
+        warnings.warn(
+            f"The objective rose from {first:.6g} to {objective:.6g} and stalled there: the "
+            "steps diverge. A smaller eta0 (or learning_rate='auto') might help.",
+            ConvergenceWarning,
+        )
+    elif not converged and tol is not None:
         warnings.warn(
             "Maximum number of iteration reached before convergence. Consider increasing "
             "max_iter to improve the fit.", ConvergenceWarning,

@@ -1,0 +1,164 @@
+"""Kinked losses (hinge, epsilon-insensitive) reach the exact optimum in few iterations:
+the barrier path, then a crossover that solves the exact problem on the identified kinks
+and certifies it by a duality gap."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_breast_cancer
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import StandardScaler
+
+from skgc import CodedGradientClassifier
+from skgc.objective import get_loss
+from skgc.objective._smoothing import ActiveSet, active_set_max
+
+
+def _hinge_objective(X, labels, alpha, coef, intercept):
+    margins = 1.0 - labels * (X @ coef + intercept)
+    return np.mean(np.maximum(margins, 0.0)) + 0.5 * alpha * coef @ coef
+
+
+def _exact_hinge_optimum(X, labels, alpha, coef, intercept):
+    """The l2 hinge's exact optimum, from the KKT system on the identification at a close
+    point (samples on the margin, beyond it, inside it), checked for consistency."""
+    n, d = X.shape
+    margins = 1.0 - labels * (X @ coef + intercept)
+    on = np.abs(margins) < 1e-6
+    inside = margins >= 1e-6
+    Z = labels[:, None] * np.c_[X, np.ones(n)]  # rows y_i [x_i, 1]
+    k = on.sum()
+    system = np.zeros((d + 1 + k, d + 1 + k))
+    system[:d, :d] = alpha * n * np.eye(d)
+    system[:d + 1, d + 1:] = -Z[on].T
+    system[d + 1:, :d + 1] = Z[on]
+    rhs = np.r_[Z[inside].sum(axis=0), np.ones(k)]
+    solution = np.linalg.lstsq(system, rhs, rcond=None)[0]
+    w, b, multipliers = solution[:d], solution[d], solution[d + 1:]
+    exact_margins = 1.0 - labels * (X @ w + b)
+    assert multipliers.min() >= -1e-8 and multipliers.max() <= 1.0 + 1e-8
+    assert (exact_margins[inside] > 0).all() and (exact_margins[~on & ~inside] < 0).all()
+    return _hinge_objective(X, labels, alpha, w, b)
+
+
+def test_default_hinge_fit_is_certified_within_tol_of_the_exact_optimum():
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    labels = np.where(y == 1, 1.0, -1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = CodedGradientClassifier(random_state=0).fit(X, y)
+    ours = _hinge_objective(X, labels, clf.alpha, clf.coef_[0], clf.intercept_[0])
+    best = _exact_hinge_optimum(X, labels, clf.alpha, clf.coef_[0], clf.intercept_[0])
+    assert 0.0 <= ours / best - 1.0 <= 1e-6
+    assert clf.n_iter_ <= 70  # 106 on the barrier path alone
+
+
+def test_active_set_kinks_pin_the_band_and_give_feasible_duals():
+    m = np.array([-1.0, -1e-3, 0.0, 2e-4, 1e-3, 0.5])
+    spec = ActiveSet(penalty=1e4, band=2e-3)
+    value, slope, curvature = active_set_max(m, spec)
+    np.testing.assert_allclose(slope, [0.0, -10.0, 0.0, 2.0, 10.0, 1.0])
+    np.testing.assert_allclose(curvature, [0.0, 1e4, 1e4, 1e4, 1e4, 0.0])
+    value, dual, _ = active_set_max(m, ActiveSet(1e4, 2e-3, dual=True))
+    np.testing.assert_allclose(dual, [0.0, 0.0, 0.0, 1.0, 1.0, 1.0])
+    # the Fenchel-Young gap of max(0, m) and its dual: zero where they agree
+    np.testing.assert_allclose(value, [0.0, 0.0, 0.0, 0.0, 0.0, 0.0], atol=1e-15)
+    value, dual, _ = active_set_max(np.array([5e-5]), ActiveSet(1e4, 1e-3, dual=True))
+    assert dual[0] == pytest.approx(0.5) and value[0] == pytest.approx(2.5e-5)
+
+
+@pytest.mark.parametrize("name", ["hinge", "epsilon_insensitive"])
+def test_losses_on_an_active_set_follow_their_kinks(name):
+    loss = get_loss(name).smoothed(ActiveSet(1.0, 0.05))
+    y = np.array([1.0, 1.0, -1.0]) if name == "hinge" else np.zeros(3)
+    p = np.array([0.98, 3.0, 0.5]) if name == "hinge" else np.array([0.12, -0.5, 0.0])
+    # hinge: margins 0.02 (pinned), -2 (beyond), 1.5 (inside); epsilon-insensitive:
+    # |r| - 0.1 = 0.02 (pinned, above), 0.4 (below the target), -0.1 (in the tube)
+    expected = [-0.02, 0.0, 1.0] if name == "hinge" else [0.02, -1.0, 0.0]
+    np.testing.assert_allclose(loss.derivative(y, p), expected, atol=1e-12)
+    np.testing.assert_allclose(loss.curvature(y, p), [1.0, 0.0, 0.0])
+
+
+def test_perceptron_stops_at_its_optimum_zero():
+    """Every loss and penalty is non-negative, so the perceptron's zero objective at zero
+    coefficients is its minimum: the fit stops there instead of running to max_iter."""
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = CodedGradientClassifier(loss="perceptron", random_state=0).fit(X, y)
+    assert clf.n_iter_ == 1
+    assert not clf.coef_.any() and not clf.intercept_.any()
+
+
+def test_diverging_gradient_descent_on_the_hinge_warns():
+    """Steps far too long make the hinge's objective grow and then stall: a stop there is
+    no convergence."""
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    params = dict(solver="gd", learning_rate="constant", random_state=0)
+    with pytest.warns(ConvergenceWarning, match="objective rose"):
+        CodedGradientClassifier(eta0=1e6, **params).fit(X, y)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        CodedGradientClassifier(solver="gd", learning_rate="optimal", eta0=1e6,
+                                random_state=0).fit(X, y)  # eta0 unused: it descends
+    assert not [w for w in caught if "objective rose" in str(w.message)]
+
+
+def test_constrained_step_solves_the_kkt_system_of_the_pinned_kinks():
+    """The crossover's quadratic program from sums only (the pinned kinks' Gram matrix
+    and two gradients) matches the KKT system written with the samples."""
+    from skgc.objective import Datafit
+    from skgc.solver._newton import _constrained_step
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 6))
+    labels = np.where(X @ rng.normal(size=6) + rng.normal(size=300) > 0, 1.0, -1.0)
+    n, d, alpha = 300, 6, 1e-2
+    coef, intercept = rng.normal(size=(d, 1)), np.zeros(1)
+    margins = 1.0 - labels * (X @ coef[:, 0])
+    band = np.sort(np.abs(margins))[4]  # five kinks pinned
+    fit, ones, Y = Datafit(get_loss("hinge")), np.ones(n), labels[:, None]
+    gram = fit.smoothed(ActiveSet(1.0, band)).hessian_sums(X, Y, ones, coef, intercept)[0]
+    _, free, free_b = fit.smoothed(ActiveSet(0.0, band)).sums(X, Y, ones, coef, intercept)
+    _, pull, pull_b = fit.smoothed(ActiveSet(1.0, band)).sums(X, Y, ones, coef, intercept)
+    regulariser = np.r_[np.full(d, alpha), 0.0]
+    point = np.r_[coef[:, 0], 0.0]
+    step, multiplier = _constrained_step(
+        gram / n, regulariser, np.r_[free[:, 0], free_b[0]] / n + regulariser * point,
+        np.r_[pull[:, 0] - free[:, 0], pull_b[0] - free_b[0]] / n)
+
+    pinned, inside = np.abs(margins) <= band, margins > band
+    Z = labels[:, None] * np.c_[X, np.ones(n)]
+    k = pinned.sum()
+    system = np.zeros((d + 1 + k, d + 1 + k))
+    system[:d, :d] = alpha * n * np.eye(d)
+    system[:d + 1, d + 1:] = -Z[pinned].T
+    system[d + 1:, :d + 1] = Z[pinned]
+    exact = np.linalg.solve(system, np.r_[Z[inside].sum(axis=0), np.ones(k)])
+    np.testing.assert_allclose(point + step, exact[:d + 1], rtol=1e-8, atol=1e-10)
+    # the multipliers, read back per sample as y_i [x_i, 1] @ mu, are the KKT's
+    np.testing.assert_allclose(Z[pinned] @ multiplier, exact[d + 1:], rtol=1e-7, atol=1e-10)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_hinge_fits_stop_within_tol_whether_or_not_a_crossover_lands(seed):
+    """A crossover's certificate never stops a fit early: every default fit ends within
+    tol of a fit ten thousand times tighter."""
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(400, 8, n_informative=4, flip_y=0.05, random_state=seed)
+    X = StandardScaler().fit_transform(X)
+    labels = np.where(y == 1, 1.0, -1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        ours = CodedGradientClassifier(random_state=0).fit(X, y)
+    tight = CodedGradientClassifier(random_state=0, tol=1e-10, max_iter=5000).fit(X, y)
+
+    def objective(model):
+        return _hinge_objective(X, labels, 1e-4, model.coef_[0], model.intercept_[0])
+
+    assert objective(ours) / objective(tight) - 1.0 <= 1e-6
