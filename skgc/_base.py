@@ -270,6 +270,8 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
         Newton-type steps when the curvature model is small enough
         (``n_features < max_newton_features``), L-BFGS beyond when who answers is certain;
         coded gradient descent for ``partial_fit`` (one step on the batch, as SGD does),
+        for the perceptron (its objective's minimiser is zero, a constant prediction: its
+        own steps leave zero, since a sample on the boundary counts as misclassified),
         for an explicit learning-rate schedule or averaging (SGD's options that only
         gradient descent has), for wide data under stragglers, and when the decoded
         gradient keeps a noise floor (an inexact code without the control variate: gradient
@@ -285,7 +287,7 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
         if self.solver != "auto":
             return self.solver
         if incremental or self.learning_rate != "auto" or self.average or (
-                noisy and not master.variance_reduced):
+                noisy and not master.variance_reduced) or self.loss == "perceptron":
             return "gd"
         if n_features < self.max_newton_features:
             return "newton"

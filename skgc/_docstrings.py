@@ -112,8 +112,9 @@ default=None
         needs exact gradients and is refused under stragglers with an approximate code.
         "gd": the paper's coded (proximal) gradient descent with ``learning_rate``'s
         schedule. "auto": "newton" below ``max_newton_features`` features; beyond, "lbfgs"
-        without stragglers and "gd" with them; "gd" for ``partial_fit``, averaging or an
-        explicit ``learning_rate``. The choice is the fitted ``solver_``.
+        without stragglers and "gd" with them; "gd" for ``partial_fit``, averaging, an
+        explicit ``learning_rate`` and the perceptron (whose objective is minimised by
+        zero coefficients: its own steps, as SGD's, stop at a separator instead). The choice is the fitted ``solver_``.
     max_newton_features : int, default=1000
         "auto" uses Newton steps when ``n_features`` is below this: the master then
         solves ``n_features x n_features`` systems and the workers send matrices of that

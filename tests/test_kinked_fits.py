@@ -81,16 +81,25 @@ def test_losses_on_an_active_set_follow_their_kinks(name):
     np.testing.assert_allclose(loss.curvature(y, p), [1.0, 0.0, 0.0])
 
 
-def test_perceptron_stops_at_its_optimum_zero():
+def test_perceptron_newton_stops_at_its_optimum_zero_and_auto_separates():
     """Every loss and penalty is non-negative, so the perceptron's zero objective at zero
-    coefficients is its minimum: the fit stops there instead of running to max_iter."""
+    coefficients is its minimum: Newton stops there instead of running to max_iter. That
+    minimiser predicts one class, so the default runs the perceptron's own steps, which
+    separate the classes about as well as SGD's perceptron, without a warning."""
+    from sklearn.linear_model import SGDClassifier
+
     X, y = load_breast_cancer(return_X_y=True)
     X = StandardScaler().fit_transform(X)
     with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
-        clf = CodedGradientClassifier(loss="perceptron", random_state=0).fit(X, y)
-    assert clf.n_iter_ == 1
-    assert not clf.coef_.any() and not clf.intercept_.any()
+        warnings.simplefilter("error")
+        newton = CodedGradientClassifier(loss="perceptron", solver="newton",
+                                         random_state=0).fit(X, y)
+        default = CodedGradientClassifier(loss="perceptron", random_state=0).fit(X, y)
+    assert newton.n_iter_ == 1
+    assert not newton.coef_.any() and not newton.intercept_.any()
+    assert default.solver_ == "gd" and default.coef_.any()
+    sgd = SGDClassifier(loss="perceptron", random_state=0).fit(X, y)
+    assert default.score(X, y) >= sgd.score(X, y) - 0.02
 
 
 def test_diverging_gradient_descent_on_the_hinge_warns():

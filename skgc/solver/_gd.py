@@ -142,9 +142,11 @@ def coded_gradient_descent(oracle, coef, intercept, penalty, schedule, *, max_it
         elif decision == "average":
             averager = IterateAverage(iteration + 1, "linear")
         elif decision == "stop" and not schedule.on_stall():
-            converged = first is None or objective <= first
+            # a rise from a zero start is the perceptron's steps leaving its (useless)
+            # minimiser, zero; from anywhere else it is divergence
+            converged = first is None or objective <= first or first == 0
             break
-    if not converged and tol is not None and iteration < max_iter:
+    if not converged and tol is not None and iteration < max_iter and first > 0:
         warnings.warn(
             f"The objective rose from {first:.6g} to {objective:.6g} and stalled there: the "
             "steps diverge. A smaller eta0 (or learning_rate='auto') might help.",
