@@ -10,8 +10,8 @@ from sklearn.linear_model import LogisticRegression
 
 from skgc import CodedGradientClassifier
 from skgc.coding import make_code
-from skgc.master._decoding import (LatestMessageDecoder, PlainDecoder, freshness_weights,
-                                  make_decoder)
+from skgc.master._decoding import (ControlVariateDecoder, LatestMessageDecoder, PlainDecoder,
+                                  freshness_weights, make_decoder)
 from skgc.stragglers import paper_model
 
 P = paper_model(10, random_state=0).probs
@@ -49,7 +49,7 @@ def test_stays_plain_while_the_workers_heard_cannot_decode_exactly():
     code = make_code("optimal", 10, load=3, straggler_probs=P)  # every worker needed
     gradients = np.random.default_rng(2).standard_normal((10, 2))
     messages = _messages(code, gradients)
-    decoder, plain = make_decoder(code, True, active=False), PlainDecoder(code)
+    decoder, plain = make_decoder(code, True), PlainDecoder(code)
     alive = np.arange(10) < 8
     assert code.allocation[alive].any(axis=0).all()  # covered, yet not decodable
     np.testing.assert_allclose(decoder.combine(messages, alive), plain.combine(messages, alive))
@@ -60,7 +60,7 @@ def test_decodes_plainly_until_the_partitions_are_covered_then_exactly():
     code = make_code("optimal", 10, straggler_probs=P)
     gradients = np.random.default_rng(0).standard_normal((10, 4))
     messages = _messages(code, gradients)
-    decoder, plain = make_decoder(code, True, active=False), PlainDecoder(code)
+    decoder, plain = make_decoder(code, True), PlainDecoder(code)
     assert isinstance(decoder, LatestMessageDecoder)
     first = np.zeros(10, dtype=bool)
     first[[0, 1]] = True  # holders of four partitions only
@@ -77,15 +77,43 @@ def test_decodes_plainly_until_the_partitions_are_covered_then_exactly():
 
 
 def test_a_new_code_is_not_decoded_from_messages_of_the_old_one():
+    """Until the workers heard since the new code decode exactly, an activated decoder
+    uses the control variate (unbiased whatever its memory holds)."""
     code = make_code("optimal", 10, straggler_probs=P)
-    gradients = np.random.default_rng(1).standard_normal((10, 3))
-    decoder = make_decoder(code, True, active=False)
-    decoder.combine(_messages(code, gradients), np.ones(10, dtype=bool))
     new = code.reoptimized(straggler_probs=np.full(10, 0.5))
-    decoder.reset_code(new)
+    gradients = np.random.default_rng(1).standard_normal((10, 3))
+    latest, control_variate = make_decoder(code, True), ControlVariateDecoder(code)
     alive = np.arange(10) < 3
-    np.testing.assert_allclose(decoder.combine(_messages(new, gradients), alive),
-                               PlainDecoder(new).combine(_messages(new, gradients), alive))
+    for decoder in (latest, control_variate):
+        decoder.combine(_messages(code, gradients), np.ones(10, dtype=bool))
+        decoder.reset_code(new)
+    np.testing.assert_allclose(latest.combine(_messages(new, gradients), alive),
+                               control_variate.combine(_messages(new, gradients), alive))
+    everyone = latest.combine(_messages(new, gradients), ~alive)
+    np.testing.assert_allclose(everyone, gradients.sum(axis=0))
+
+
+def test_switches_from_plain_decoding_once_the_plain_estimate_is_mostly_noise():
+    code = make_code("optimal", 10, straggler_probs=P)
+    rng = np.random.default_rng(3)
+    decoder, plain = make_decoder(code, True, active=False), PlainDecoder(code)
+    alike = np.tile(rng.standard_normal(5), (10, 1))  # early in training on iid data
+    for _ in range(60):
+        alive = rng.random(10) > P
+        np.testing.assert_allclose(decoder.combine(_messages(code, alike), alive),
+                                   plain.combine(_messages(code, alike), alive))
+    assert not decoder.active
+    near_optimum = rng.standard_normal((10, 5))
+    near_optimum -= near_optimum.mean(axis=0) - 1e-3  # they nearly cancel
+    for n_rounds in range(1, 61):
+        decoder.combine(_messages(code, near_optimum), rng.random(10) > P)
+        if decoder.active:
+            break
+    assert decoder.active and n_rounds < 20
+    decoder.combine(_messages(code, near_optimum), np.ones(10, dtype=bool))
+    silent = np.zeros(10, dtype=bool)
+    np.testing.assert_allclose(decoder.combine(_messages(code, near_optimum), silent),
+                               near_optimum.sum(axis=0))
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -107,24 +107,43 @@ class LatestMessageDecoder(ControlVariateDecoder):
     """Decodes the latest message of every worker, the fresh ones weighted most.
 
     Once the messages of the workers heard so far decode every partition exactly, the
-    estimate is ``sum_j a_j h_j``
-    over the stored messages ``h_j`` (this round's answers among them), with weights that
-    decode them exactly (``a^T C = 1``: exact if every message were computed at the
-    current iterate) and put the least weight on old messages: ``a`` minimises
-    ``sum_j (1 + age_j) a_j^2``, ``age_j`` the rounds since worker ``j`` last answered
-    (:func:`freshness_weights`). This is SAG's aggregate of the latest answers rather than
-    SAGA's unbiased correction (:class:`ControlVariateDecoder`): a fresh answer enters with
-    the weight the code gives its partitions, not that weight over ``1 - p_j``, so a
-    constant step that suits the plain decoder stays stable, and its error still vanishes
-    as the iterates converge (exact convergence with a constant step).
+    latest-message estimate is ``sum_j a_j h_j`` over the stored messages ``h_j`` (this
+    round's answers among them), with weights that decode them exactly (``a^T C = 1``:
+    exact if every message were computed at the current iterate) and put the least weight
+    on old messages: ``a`` minimises ``sum_j (1 + age_j) a_j^2``, ``age_j`` the rounds
+    since worker ``j`` last answered (:func:`freshness_weights`). This is SAG's aggregate
+    of the latest answers rather than SAGA's unbiased correction
+    (:class:`ControlVariateDecoder`): a fresh answer enters with the weight the code gives
+    its partitions, not that weight over ``1 - p_j``, so a constant step that suits the
+    plain decoder stays stable, and its error still vanishes as the iterates converge
+    (exact convergence with a constant step).
 
-    It switches itself on as soon as they do: until then it decodes plainly, or, once :meth:`activate` was called, with the control variate. A new code forgets who was heard (messages coded with the old
-    coefficients are not decoded with the new ones).
+    Stale messages lag behind the iterate, and early on, while the gradient is large
+    against the plain estimate's noise, the fresh plain estimate makes more progress. So
+    the decoder keeps decoding plainly (filling its memory) until the plain estimate's
+    squared distance to the latest-message one, relative to the latter's squared norm and
+    smoothed over rounds, exceeds ``switch_ratio (1 + eps)`` (``eps`` the code's
+    ``relative_variance``, the plain estimate's relative noise when all partition
+    gradients are alike): the plain iterates are then at their noise floor. It also
+    switches on :meth:`activate`; activated while the messages do not decode exactly, it
+    uses the control variate. A new code forgets who was heard (messages coded with the
+    old coefficients are not decoded with the new ones).
+
+    Parameters
+    ----------
+    code : GradientCode
+    random_state : int, default=0
+    active : bool, default=True
+    switch_ratio : float, default=4.0
+    smoothing : float, default=0.9
+        Weight of the past in the moving average of the noise ratio.
     """
 
-    def __init__(self, code, random_state=0, active=True):
+    def __init__(self, code, random_state=0, active=True, switch_ratio=4.0, smoothing=0.9):
         super().__init__(code, random_state, active)
-        self.ages = None
+        self.switch_ratio, self.smoothing = switch_ratio, smoothing
+        self.ages, self.noise_ratio = None, None
+        self.relative_variance = code.relative_variance
 
     def forget(self):
         super().forget()
@@ -140,10 +159,25 @@ class LatestMessageDecoder(ControlVariateDecoder):
         weights = self._exact_weights()
         if weights is None:
             return super().combine(messages, alive, point)
+        plain = self.code.decode(alive) @ messages
         self.memory[alive] = messages[alive]
         self.transport.record(alive, point)
         used = np.flatnonzero(weights)
-        return weights[used] @ self.transport.moved(self.memory, point)[used]
+        latest = weights[used] @ self.transport.moved(self.memory, point)[used]
+        if not self.active:
+            self._watch_noise(plain, latest, 0 if point is None else np.size(point[1]))
+        return latest if self.active else plain
+
+    def _watch_noise(self, plain, latest, n_values):
+        """Switch on once the plain estimate is mostly noise (see the class notes)."""
+        signal = np.sum(latest[n_values:] ** 2)
+        if not signal > 0:
+            return
+        ratio = np.sum((plain[n_values:] - latest[n_values:]) ** 2) / signal
+        self.noise_ratio = ratio if self.noise_ratio is None else (
+            self.smoothing * self.noise_ratio + (1.0 - self.smoothing) * ratio)
+        if self.noise_ratio > self.switch_ratio * (1.0 + self.relative_variance):
+            self.active = True
 
     def _exact_weights(self):
         """Freshness weights when the workers heard since the last new code decode every
@@ -160,6 +194,7 @@ class LatestMessageDecoder(ControlVariateDecoder):
 
     def reset_code(self, code):
         super().reset_code(code)
+        self.relative_variance = code.relative_variance
         if self.ages is not None:
             self.ages[:] = np.inf
 
