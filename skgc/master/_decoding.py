@@ -38,6 +38,10 @@ class PlainDecoder:
     def forget(self):
         """Drop what was stored of earlier messages (nothing, for this decoder)."""
 
+    def refill(self, messages, point):
+        """Every worker's message at ``point``, computed by the master (nothing is stored
+        by this decoder)."""
+
     def use_curvature(self, partition_hessians):
         """Curvature the decoder could use (this one does not)."""
 
@@ -72,6 +76,14 @@ class ControlVariateDecoder(PlainDecoder):
     def forget(self):
         """Drop the stored messages: the memory refills from the next answers."""
         self.memory = None
+
+    def refill(self, messages, point):
+        """Store every worker's message at ``point`` (array of shape (n_workers, m)), as if
+        all had just answered."""
+        if self.memory is None:
+            self.transport.reset(len(messages))
+        self.memory = np.array(messages, dtype=np.float64)
+        self.transport.record(np.ones(len(messages), dtype=bool), point)
 
     def use_curvature(self, partition_hessians):
         """Move stored messages to the current iterate with these Hessians (a dict:
@@ -148,6 +160,10 @@ class LatestMessageDecoder(ControlVariateDecoder):
     def forget(self):
         super().forget()
         self.ages = None
+
+    def refill(self, messages, point):
+        super().refill(messages, point)
+        self.ages = np.zeros(len(messages))
 
     def combine(self, messages, alive, point=None):
         if self.memory is None or self.ages is None:
