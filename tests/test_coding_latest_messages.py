@@ -145,3 +145,20 @@ def test_coded_gradient_descent_converges_on_sorted_logistic_data(seed):
         gaps[vr] = (objective(clf.coef_, clf.intercept_[0]) - f_star) / f_star
     assert gaps[True] < 1e-3
     assert gaps[True] < gaps[False] / 10
+
+
+def test_with_the_partitions_hessians_it_is_the_control_variate():
+    """Newton steps hand the decoder Hessians: stored messages then move to the iterate,
+    and the decoder keeps the control variate (exact for a quadratic loss)."""
+    code = make_code("optimal", 10, straggler_probs=P)
+    rng = np.random.default_rng(4)
+    hessians = {k: np.eye(4)[None] * (1.0 + k) for k in range(10)}
+    latest, control_variate = make_decoder(code, True), ControlVariateDecoder(code)
+    for decoder in (latest, control_variate):
+        decoder.use_curvature(hessians)
+    for _ in range(30):
+        point = (rng.standard_normal((3, 1)), rng.standard_normal(1))
+        messages = _messages(code, rng.standard_normal((10, 5)))
+        alive = rng.random(10) > P
+        np.testing.assert_allclose(latest.combine(messages, alive, point),
+                                   control_variate.combine(messages, alive, point))

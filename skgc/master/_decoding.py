@@ -138,7 +138,9 @@ class LatestMessageDecoder(ControlVariateDecoder):
     ``relative_variance``, the plain estimate's relative noise when all partition
     gradients are alike): the plain iterates are then at their noise floor. It also
     switches on :meth:`activate`; activated while the messages do not decode exactly, it
-    uses the control variate. A new code forgets who was heard (messages coded with the
+    uses the control variate, and so it does while it holds the partitions' Hessians
+    (Newton steps): the control variate then moves every stored message to the iterate
+    (:class:`CurvatureTransport`) and is exact for a quadratic loss. A new code forgets who was heard (messages coded with the
     old coefficients are not decoded with the new ones).
 
     Parameters
@@ -172,7 +174,8 @@ class LatestMessageDecoder(ControlVariateDecoder):
             self.transport.reset(len(messages))
         self.ages += 1
         self.ages[alive] = 0
-        weights = self._exact_weights()
+        curved = self.transport.worker_hessians is not None
+        weights = None if curved else self._exact_weights()
         if weights is None:
             return super().combine(messages, alive, point)
         plain = self.code.decode(alive) @ messages
