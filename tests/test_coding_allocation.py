@@ -171,3 +171,25 @@ def test_song_choi_minimises_coherent_over_loads(seed):
     sc = song_choi_code(p)
     delta_inv = (1 - p) / p
     assert sc.residual_error("coherent") == pytest.approx(100 / delta_inv.sum(), rel=1e-10)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_greedy_pairs_refresh_every_partition_as_often_as_reliability_sorted_pairs(seed):
+    """Under the latest-message decoder a partition is as fresh as its most recent holder:
+    at load 2 on the paper's model (N = K = 10) the greedy allocation's least often
+    refreshed partition (some holder answers with probability ``1 - prod p``) is refreshed
+    at least as often as with pairs of workers sharing two partitions, the most reliable
+    with the least reliable."""
+    from skgc.stragglers import paper_model
+
+    p = paper_model(10, random_state=seed).probs
+    greedy = greedy_allocation(p, 10, 2)
+    order = np.argsort(p)
+    paired = np.zeros_like(greedy)
+    for i in range(5):
+        paired[[order[i], order[9 - i]], 2 * i:2 * i + 2] = True
+
+    def least_refresh(allocation):
+        return (1.0 - np.prod(np.where(allocation, p[:, None], 1.0), axis=0)).min()
+
+    assert least_refresh(greedy) >= least_refresh(paired) - 1e-12

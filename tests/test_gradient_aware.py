@@ -98,3 +98,24 @@ def test_optimal_code_proxies_and_reoptimization():
         p, code.coefficients, gram)
     with pytest.raises(ValueError, match="proxy"):
         OptimalCode(p, 6, proxy="nope")
+
+
+def test_gram_refresh_refills_the_decoders_memory_at_the_iterate():
+    """A Gram refresh computes every partition's gradient on the master: the latest-message
+    decoder then holds every worker's message at this iterate, under the new code, and
+    decodes the exact gradient whoever answers."""
+    from skgc.plan import make_plan
+    from skgc.stragglers import paper_model
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(300, 5)), rng.normal(size=300)
+    plan = make_plan(X, y, n_workers=8, load=3, stragglers=paper_model(8, random_state=0),
+                     random_state=0)
+    coef, intercept = rng.normal(size=(5, 1)), rng.normal(size=1)
+    _, exact, exact_b = plan.datafit.sums(plan.data.X, plan.data.Y, plan.data.sample_weight,
+                                          coef, intercept)
+    with plan.run(variance_reduction=True, gradient_aware=True) as master:
+        estimate = master.gradient(coef, intercept)
+        assert master.n_reoptimized == 1
+    np.testing.assert_allclose(estimate.grad_coef, exact / 300, rtol=1e-9)
+    np.testing.assert_allclose(estimate.grad_intercept, exact_b / 300, rtol=1e-9)

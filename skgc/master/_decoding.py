@@ -8,7 +8,12 @@ decoder treats them all alike.
 import numpy as np
 
 
-__all__ = ["PlainDecoder", "ControlVariateDecoder", "CurvatureTransport", "make_decoder"]
+__all__ = ["PlainDecoder", "ControlVariateDecoder", "LatestMessageDecoder", "CurvatureTransport",
+           "make_decoder", "freshness_weights"]
+
+#: Above this many partitions the freshness weights (a K x K solve per round) give way to
+#: the code's expected decoding weights.
+MAX_FRESHNESS_PARTITIONS = 1024
 
 
 class PlainDecoder:
@@ -32,6 +37,10 @@ class PlainDecoder:
 
     def forget(self):
         """Drop what was stored of earlier messages (nothing, for this decoder)."""
+
+    def refill(self, messages, point):
+        """Every worker's message at ``point``, computed by the master (nothing is stored
+        by this decoder)."""
 
     def use_curvature(self, partition_hessians):
         """Curvature the decoder could use (this one does not)."""
@@ -68,6 +77,14 @@ class ControlVariateDecoder(PlainDecoder):
         """Drop the stored messages: the memory refills from the next answers."""
         self.memory = None
 
+    def refill(self, messages, point):
+        """Store every worker's message at ``point`` (array of shape (n_workers, m)), as if
+        all had just answered."""
+        if self.memory is None:
+            self.transport.reset(len(messages))
+        self.memory = np.array(messages, dtype=np.float64)
+        self.transport.record(np.ones(len(messages), dtype=bool), point)
+
     def use_curvature(self, partition_hessians):
         """Move stored messages to the current iterate with these Hessians (a dict:
         partition -> :meth:`skgc.objective.Datafit.hessian_sums` blocks); see
@@ -96,6 +113,137 @@ class ControlVariateDecoder(PlainDecoder):
         super().reset_code(code)
         self.expected_weights = code.expected_decode_weights()
         self.transport.recode(code)
+
+
+class LatestMessageDecoder(ControlVariateDecoder):
+    """Decodes the latest message of every worker, the fresh ones weighted most.
+
+    Once the messages of the workers heard so far decode every partition exactly, the
+    latest-message estimate is ``sum_j a_j h_j`` over the stored messages ``h_j`` (this
+    round's answers among them), with weights that decode them exactly (``a^T C = 1``:
+    exact if every message were computed at the current iterate) and put the least weight
+    on old messages: ``a`` minimises ``sum_j (1 + age_j) a_j^2``, ``age_j`` the rounds
+    since worker ``j`` last answered (:func:`freshness_weights`). This is SAG's aggregate
+    of the latest answers rather than SAGA's unbiased correction
+    (:class:`ControlVariateDecoder`): a fresh answer enters with the weight the code gives
+    its partitions, not that weight over ``1 - p_j``, so a constant step that suits the
+    plain decoder stays stable, and its error still vanishes as the iterates converge
+    (exact convergence with a constant step).
+
+    Stale messages lag behind the iterate, and early on, while the gradient is large
+    against the plain estimate's noise, the fresh plain estimate makes more progress. So
+    the decoder keeps decoding plainly (filling its memory) until the plain estimate's
+    squared distance to the latest-message one, relative to the latter's squared norm and
+    smoothed over rounds, exceeds ``switch_ratio (1 + eps)`` (``eps`` the code's
+    ``relative_variance``, the plain estimate's relative noise when all partition
+    gradients are alike): the plain iterates are then at their noise floor. It also
+    switches on :meth:`activate`; activated while the messages do not decode exactly, it
+    uses the control variate, and so it does while it holds the partitions' Hessians
+    (Newton steps): the control variate then moves every stored message to the iterate
+    (:class:`CurvatureTransport`) and is exact for a quadratic loss. A new code forgets who was heard (messages coded with the
+    old coefficients are not decoded with the new ones).
+
+    Parameters
+    ----------
+    code : GradientCode
+    random_state : int, default=0
+    active : bool, default=True
+    switch_ratio : float, default=4.0
+    smoothing : float, default=0.9
+        Weight of the past in the moving average of the noise ratio.
+    """
+
+    def __init__(self, code, random_state=0, active=True, switch_ratio=4.0, smoothing=0.9):
+        super().__init__(code, random_state, active)
+        self.switch_ratio, self.smoothing = switch_ratio, smoothing
+        self.ages, self.noise_ratio = None, None
+        self.relative_variance = code.relative_variance
+
+    def forget(self):
+        super().forget()
+        self.ages = None
+
+    def refill(self, messages, point):
+        super().refill(messages, point)
+        self.ages = np.zeros(len(messages))
+
+    def combine(self, messages, alive, point=None):
+        if self.memory is None or self.ages is None:
+            self.memory = np.zeros_like(messages)
+            self.ages = np.full(len(messages), np.inf)
+            self.transport.reset(len(messages))
+        self.ages += 1
+        self.ages[alive] = 0
+        curved = self.transport.worker_hessians is not None
+        weights = None if curved else self._exact_weights()
+        if weights is None:
+            return super().combine(messages, alive, point)
+        plain = self.code.decode(alive) @ messages
+        self.memory[alive] = messages[alive]
+        self.transport.record(alive, point)
+        used = np.flatnonzero(weights)
+        latest = weights[used] @ self.transport.moved(self.memory, point)[used]
+        if not self.active:
+            self._watch_noise(plain, latest, 0 if point is None else np.size(point[1]))
+        return latest if self.active else plain
+
+    def _watch_noise(self, plain, latest, n_values):
+        """Switch on once the plain estimate is mostly noise (see the class notes)."""
+        signal = np.sum(latest[n_values:] ** 2)
+        if not signal > 0:
+            return
+        ratio = np.sum((plain[n_values:] - latest[n_values:]) ** 2) / signal
+        self.noise_ratio = ratio if self.noise_ratio is None else (
+            self.smoothing * self.noise_ratio + (1.0 - self.smoothing) * ratio)
+        if self.noise_ratio > self.switch_ratio * (1.0 + self.relative_variance):
+            self.active = True
+
+    def _exact_weights(self):
+        """Freshness weights when the workers heard since the last new code decode every
+        partition exactly (all workers, for codes too large for them); else None."""
+        heard = np.isfinite(self.ages)
+        if not self.code.allocation[heard].any(axis=0).all() or (
+                self.code.n_partitions > MAX_FRESHNESS_PARTITIONS and not heard.all()):
+            return None
+        coefficients = self.code.coefficients
+        weights = freshness_weights(coefficients, self.ages, self.expected_weights)
+        if not np.allclose(weights @ coefficients, 1.0, rtol=0.0, atol=1e-8):
+            return None
+        return weights
+
+    def reset_code(self, code):
+        super().reset_code(code)
+        self.relative_variance = code.relative_variance
+        if self.ages is not None:
+            self.ages[:] = np.inf
+
+
+def freshness_weights(coefficients, ages, fallback):
+    """Weights ``a`` with ``a^T C = 1`` minimising ``sum_j (1 + age_j) a_j^2``.
+
+    When no weights decode exactly (the workers heard do not span the partitions), the
+    least-squares solution of ``a^T C = 1`` among those with that weighting.
+
+    Parameters
+    ----------
+    coefficients : ndarray of shape (n_workers, n_partitions)
+    ages : ndarray of shape (n_workers,)
+        Rounds since each worker's message was computed (inf: never heard; weight 0).
+    fallback : ndarray of shape (n_workers,)
+        Weights used when the code has more than :data:`MAX_FRESHNESS_PARTITIONS`
+        partitions (the code's expected decoding weights: they need every worker heard).
+
+    Returns
+    -------
+    ndarray of shape (n_workers,)
+    """
+    n_partitions = coefficients.shape[1]
+    if n_partitions > MAX_FRESHNESS_PARTITIONS:
+        return fallback
+    trust = 1.0 / (1.0 + ages)  # 0 for workers never heard
+    system = (coefficients * trust[:, None]).T @ coefficients
+    multipliers = np.linalg.lstsq(system, np.ones(n_partitions), rcond=None)[0]
+    return trust * (coefficients @ multipliers)
 
 
 class CurvatureTransport:
@@ -216,5 +364,5 @@ def make_decoder(code, variance_reduction, random_state=0, active=True):
     p = code.straggler_probs
     deterministic = code.waits_for_all or p is None or not np.any(p > 0)
     if variance_reduction and not deterministic and not code.adaptive_decoder:
-        return ControlVariateDecoder(code, random_state, active)
+        return LatestMessageDecoder(code, random_state, active)
     return PlainDecoder(code)

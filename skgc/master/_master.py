@@ -102,7 +102,7 @@ class Master:
         intercept`` (the loss smoothed by ``smoothing`` if given), a
         :class:`GradientEstimate`."""
         if self.gradient_aware and self._gradient_rounds % self.gram_every == 0:
-            self._measure_gradient_gram(coef, intercept)
+            self._measure_gradient_gram(coef, intercept, smoothing)
         self._gradient_rounds += 1
         code = self.code
         rnd = self._round(Work("gradient", coef, intercept, smoothing),
@@ -220,13 +220,15 @@ class Master:
         self._since = 0
         return True
 
-    def _measure_gradient_gram(self, coef, intercept):
-        """Re-optimise for the Gram matrix of the partition gradients at this iterate."""
+    def _measure_gradient_gram(self, coef, intercept, smoothing=None):
+        """Re-optimise for the Gram matrix of the partition gradients at this iterate, and
+        hand the decoder every worker's message at this iterate under the new code (the
+        measurement computed them all), so that re-coding costs it no stored messages."""
         sums = self.datafit.partition_sums(self.data, coef, intercept)
         gradients = sums[:, intercept.size:]
         gram = gradients @ gradients.T
-        if np.trace(gram) > 0:
-            self.reoptimize(proxy=gram)
+        if np.trace(gram) > 0 and self.reoptimize(proxy=gram) and smoothing is None:
+            self.decoder.refill(self.code.coefficients @ sums, (coef, intercept))
 
     # -- the end of a fit ----------------------------------------------------------
 
