@@ -84,13 +84,17 @@ default=None
         "optimal" (delay models): the deadline of least expected time to accuracy, see
         :func:`skgc.deadline.choose_deadline`.
     variance_reduction : bool, default=True
-        Decode with a control variate: the master keeps each worker's last delivered
-        message ``h_j`` and estimates ``sum_j E[w_j] h_j + sum_j w_j (f_j - h_j)``. The
-        estimate keeps the code's expectation (unbiased for unbiased codes) and its
-        variance vanishes as the iterates converge, so the constant "auto" step converges
-        to the exact optimum under stragglers, without averaging. Applies to codes with a
-        fixed decoder (optimal, song_choi, sgc, ignore_unbiased, ...); the others are
-        decoded plainly.
+        Decode from every worker's latest message, not only this round's answers. The
+        master keeps each worker's last delivered message ``h_j``; once the messages heard
+        decode every partition exactly, it estimates ``sum_j a_j h_j`` with weights that
+        decode exactly (``a^T C = 1``) and put the least weight on old messages (SAG's
+        aggregate). It decodes plainly until the plain estimate is mostly noise, then
+        switches. The estimate's error vanishes as the iterates converge, so the constant
+        "auto" step converges to the exact optimum under stragglers, without averaging.
+        With Newton steps the stored messages are moved along the partitions' curvature
+        (a control variate, exact for the squared loss). Applies to codes with a fixed
+        decoder (optimal, song_choi, sgc, ignore_unbiased, ...); the others are decoded
+        plainly.
     estimate_stragglers : bool or "auto", default="auto"
         Learn each worker's straggling probability from who answers (fitted
         ``straggler_probs_``) and re-optimise the "optimal" code's coefficients when the
