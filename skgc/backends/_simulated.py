@@ -47,9 +47,9 @@ class SimulatedBackend(Backend):
         data, coef, intercept = self.data, work.coef, work.intercept
         hessians, sums = {}, {}
         for k in held:  # only the partitions asked for and reached, as a worker would
-            X, Y, weight = data.partition(k)
-            hessians[k] = datafit.hessian_sums(X, Y, weight, coef, intercept)
-            sums[k] = pack(*datafit.sums(X, Y, weight, coef, intercept))
+            hessians[k], *message = datafit.hessian_and_sums(*data.partition(k), coef,
+                                                             intercept)
+            sums[k] = pack(*message)
         answers = {}
         for j in np.flatnonzero(alive):
             mine = [int(k) for k in self.supports[j] if k in held]

@@ -4,7 +4,6 @@ from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.linalg.blas import get_blas_funcs
 from scipy.sparse.linalg import LinearOperator, eigsh
 
 from .._validation import check_random_state
@@ -137,7 +136,10 @@ class Datafit:
         grad_coef : ndarray of shape (n_features, n_outputs)
         grad_intercept : ndarray of shape (n_outputs,)
         """
-        pred = self.predict(X, coef, intercept)
+        return self._sums(X, Y, row_weight, self.predict(X, coef, intercept))
+
+    def _sums(self, X, Y, row_weight, pred):
+        """:meth:`sums` given the predictions."""
         value = row_weight @ self.loss.value(Y, pred)
         residual = self.loss.derivative(Y, pred) * row_weight[:, None]
         grad_coef = np.asarray(X.T @ residual.astype(X.dtype, copy=False), dtype=np.float64)
@@ -165,10 +167,28 @@ class Datafit:
             the blocks are then the same Gram matrix). ``size`` is ``n_features + 1`` with
             an intercept (its row and column last), ``n_features`` without.
         """
-        if self.loss.constant_curvature:
+        pred = None if self.loss.constant_curvature else self.predict(X, coef, intercept)
+        return self._hessian_sums(X, Y, row_weight, pred)
+
+    def hessian_and_sums(self, X, Y, row_weight, coef, intercept):
+        """:meth:`hessian_sums` and :meth:`sums` at one iterate, predicting once.
+
+        Returns
+        -------
+        hessians : ndarray of shape (n_blocks, size, size)
+        value, grad_coef, grad_intercept
+            As :meth:`sums` returns them.
+        """
+        pred = self.predict(X, coef, intercept)
+        hessians = self._hessian_sums(X, Y, row_weight,
+                                      None if self.loss.constant_curvature else pred)
+        return (hessians,) + self._sums(X, Y, row_weight, pred)
+
+    def _hessian_sums(self, X, Y, row_weight, pred):
+        """:meth:`hessian_sums` given the predictions (None: constant curvature)."""
+        if pred is None:
             curvature = np.full((X.shape[0], 1), float(self.loss.curvature(0.0, 0.0)))
         else:
-            pred = self.predict(X, coef, intercept)
             curvature = self.loss.curvature(Y, pred)
         return np.stack([self._weighted_gram(X, row_weight * c) for c in curvature.T])
 
@@ -181,6 +201,8 @@ class Datafit:
             out[:n_features, :n_features] = (X.T @ X.multiply(weight[:, None])).toarray()
         elif np.all(weight == weight[0]):
             out[:n_features, :n_features] = weight[0] * _gram(X)
+        elif np.all(weight):
+            out[:n_features, :n_features] = _gram(X * np.sqrt(weight)[:, None])
         else:
             nonzero = np.flatnonzero(weight)
             out[:n_features, :n_features] = _gram(X[nonzero] * np.sqrt(weight[nonzero])[:, None])
@@ -293,11 +315,8 @@ def _max_abs(X, with_ones):
 
 
 def _gram(rows):
-    """``rows^T rows`` (dense) in float64, by BLAS ``syrk``: one triangle, half the work of
-    a matrix product."""
+    """``rows^T rows`` (dense) in float64. numpy computes ``A.T @ A`` by BLAS ``syrk`` (one
+    triangle, half the work of a matrix product, exactly symmetric) without the Python
+    cost of calling BLAS by hand, which dominates on small partitions."""
     rows = np.asarray(rows)
-    if rows.dtype not in (np.float32, np.float64) or not rows.size:
-        return np.asarray(rows.T @ rows, dtype=np.float64)
-    syrk = get_blas_funcs("syrk", (rows,))
-    upper = syrk(1.0, rows.T, trans=0)  # rows.T of a C-ordered array is Fortran: no copy
-    return np.triu(upper) + np.triu(upper, 1).T
+    return np.asarray(rows.T @ rows, dtype=np.float64)
