@@ -1,6 +1,9 @@
 """In-process simulation of the cluster, with a virtual clock."""
 
+from functools import cache
+
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from ._base import Backend, iteration_outcome
 from ._messages import Round, pack
@@ -15,6 +18,11 @@ class SimulatedBackend(Backend):
     computed once (:meth:`skgc.objective.Datafit.partition_sums`) and each worker's
     message ``f_j = sum_k C[j, k] g_k`` is a row of ``C`` times them; a Hessian round
     computes each wanted partition's Hessian once, whoever holds it.
+
+    The rounds run on one BLAS thread, as one worker does (the process workers do too).
+    Their products are mostly matrix-vector ones, bound by memory, which extra threads
+    do not speed up; on a machine busy with other processes, BLAS threads that spin while
+    waiting for a core made them 10-100x slower.
     """
 
     name = "simulated"
@@ -25,10 +33,11 @@ class SimulatedBackend(Backend):
         alive, duration = iteration_outcome(delays, deadline, done)
         if not alive.any():
             return Round({}, alive, duration)
-        if work.kind == "hessian":
-            answers = self._hessians(work, alive)
-        else:
-            answers = self._messages(work, coefficients, alive)
+        with _blas_controller().limit(limits=1, user_api="blas"):
+            if work.kind == "hessian":
+                answers = self._hessians(work, alive)
+            else:
+                answers = self._messages(work, coefficients, alive)
         return Round(answers, alive, duration)
 
     def _messages(self, work, coefficients, alive):
@@ -55,3 +64,10 @@ class SimulatedBackend(Backend):
             mine = [int(k) for k in self.supports[j] if k in held]
             answers[int(j)] = (mine, [hessians[k] for k in mine], [sums[k] for k in mine])
         return answers
+
+
+@cache
+def _blas_controller():
+    """The process's thread pools, inspected once (inspecting costs ~10 ms; limiting
+    through the controller then costs ~10 us)."""
+    return ThreadpoolController()
