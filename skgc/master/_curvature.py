@@ -77,6 +77,12 @@ class CurvatureOracle:
         the workers' answers, or, once :attr:`exact` (or with ``partition_models``), from
         the partitions' models."""
         self._switch(smoothing)
+        if self._gathers_first(smoothing):
+            # the Hessian round brings the sums too: the master then holds the objective
+            estimate = self._refresh(coef, intercept, smoothing)
+            self._fresh = ((coef.copy(), intercept.copy()), estimate)
+            if self.exact:
+                return self._model_gradient(coef, intercept, estimate)
         if self.exact:
             return self._model_gradient(coef, intercept)
         if self.partition_models and (smoothing is not None or not self.kinked):
@@ -87,6 +93,13 @@ class CurvatureOracle:
                                         np.zeros(coef.shape[1]))
             return self._model_gradient(coef, intercept, estimate)
         return self.master.gradient(coef, intercept, smoothing)
+
+    def _gathers_first(self, smoothing):
+        """Whether a gradient request is answered by the curvature round instead: a
+        quadratic loss whose curvature has not arrived yet, when every worker answers
+        every round (the round then delivers every partition's model at once)."""
+        return (self.quadratic and smoothing is None and not self.blocks
+                and self.master.answers_surely)
 
     @property
     def exact(self):
