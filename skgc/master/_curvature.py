@@ -112,11 +112,8 @@ class CurvatureOracle:
         partitions delivered so far); ``estimate``: the round that refreshed them (none:
         no round)."""
         if self._stacked is None:  # stacked once per change of the models
-            partitions = sorted(self.anchors)
-            self._stacked = (np.stack([self.anchors[k][0] for k in partitions]),
-                             np.stack([self.blocks[k] for k in partitions]),
-                             [self.anchors[k][1] for k in partitions])
-            self._rows = self.partition_rows[partitions].sum()
+            self._stacked = self._models_by_anchor()
+            self._rows = self.partition_rows[list(self.anchors)].sum()
         sums = move_messages(*self._stacked, (coef, intercept))
         values, grad_coef, grad_intercept = unpack(sums.sum(axis=0), coef.shape)
         scale = 1.0 / (self.normaliser * self._rows / self.partition_rows.sum())
@@ -128,6 +125,20 @@ class CurvatureOracle:
         return GradientEstimate(float(values.sum()) * scale, grad_coef * scale,
                                 grad_intercept * scale, n_alive, duration, False, alive,
                                 values * scale)
+
+    def _models_by_anchor(self):
+        """``(messages, hessians, points)`` for :func:`move_messages`: one model per
+        iterate the partitions were delivered at, the sum of theirs (second-order models
+        at one point add up), so that a round that delivered every partition leaves
+        one model to move instead of one per partition."""
+        groups = {}
+        for k in sorted(self.anchors):
+            sums, point = self.anchors[k]
+            groups.setdefault(id(point), (point, []))[1].append(k)
+        members = [partitions for _, partitions in groups.values()]
+        return (np.stack([sum(self.anchors[k][0] for k in group) for group in members]),
+                np.stack([sum(self.blocks[k] for k in group) for group in members]),
+                [point for point, _ in groups.values()])
 
     def _switch(self, smoothing):
         """A new smoothing is a new function: what was stored for the old one goes."""

@@ -212,18 +212,27 @@ class Datafit:
             out[-1, -1] = weight.sum()
         return out
 
-    def partition_hessians(self, data, partitions, coef, intercept):
-        """:meth:`hessian_sums` of each partition in ``partitions``, stacked.
+    def partition_hessians_and_sums(self, data, coef, intercept):
+        """:meth:`hessian_sums` and the packed :meth:`partition_sums` of every partition,
+        predicting once for all of them.
 
         Returns
         -------
-        ndarray of shape (len(partitions), n_blocks, size, size)
+        hessians : ndarray of shape (n_partitions, n_blocks, size, size)
+        sums : ndarray of shape (n_partitions, n_outputs + n_features * n_outputs + n_outputs)
+            As :meth:`partition_sums` returns them.
         """
-        blocks = []
-        for k in partitions:
-            X, Y, weight = data.partition(k)
-            blocks.append(self.hessian_sums(X, Y, weight, coef, intercept))
-        return np.stack(blocks)
+        pred = self.predict(data.X, coef, intercept)
+        if self.loss.constant_curvature:
+            curvature = np.full((data.X.shape[0], 1), float(self.loss.curvature(0.0, 0.0)))
+        else:
+            curvature = self.loss.curvature(data.Y, pred)
+        row_weight = data.sample_weight[:, None] * curvature
+        hessians = np.stack([
+            np.stack([self._weighted_gram(data.X[a:b], row_weight[a:b, c])
+                      for c in range(row_weight.shape[1])])
+            for a, b in zip(data.bounds[:-1], data.bounds[1:])])
+        return hessians, self._partition_sums(data, pred)
 
     def partition_sums(self, data, coef, intercept):
         """Value and gradient sums of every partition in one pass over the data.
@@ -240,10 +249,13 @@ class Datafit:
         ``(k, c)`` of ``S`` holds the weighted loss derivatives of output ``c`` on
         partition ``k``'s rows: a single pass over ``X``, not ``K`` small products.
         """
+        return self._partition_sums(data, self.predict(data.X, coef, intercept))
+
+    def _partition_sums(self, data, pred):
+        """:meth:`partition_sums` given the predictions."""
         X, Y, weight = data.X, data.Y, data.sample_weight
         n_partitions, n_outputs = data.n_partitions, Y.shape[1]
         part = data.partition_of_row
-        pred = self.predict(X, coef, intercept)
         losses = self.loss.value(Y, pred) * weight[:, None]
         values = np.column_stack([np.bincount(part, column, minlength=n_partitions)
                                   for column in losses.T])
