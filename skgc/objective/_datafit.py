@@ -193,23 +193,32 @@ class Datafit:
         return np.stack([self._weighted_gram(X, row_weight * c) for c in curvature.T])
 
     def _weighted_gram(self, X, weight):
-        """``Z^T diag(weight) Z`` with ``Z = [X, 1]`` (or ``X``), without building ``Z``."""
+        """``Z^T diag(weight) Z`` with ``Z = [X, 1]`` (or ``X``), building ``Z`` only when the
+        weights differ (scaled by their square roots, rows of weight zero left out)."""
+        if not sp.issparse(X) and not np.all(weight == weight[0]):
+            if not np.all(weight):
+                nonzero = np.flatnonzero(weight)
+                X, weight = X[nonzero], weight[nonzero]
+            return _gram(self._scaled_rows(X, np.sqrt(weight)))
         n_features = X.shape[1]
         size = n_features + int(self.fit_intercept)
         out = np.empty((size, size))
         if sp.issparse(X):
             out[:n_features, :n_features] = (X.T @ X.multiply(weight[:, None])).toarray()
-        elif np.all(weight == weight[0]):
-            out[:n_features, :n_features] = weight[0] * _gram(X)
-        elif np.all(weight):
-            out[:n_features, :n_features] = _gram(X * np.sqrt(weight)[:, None])
         else:
-            nonzero = np.flatnonzero(weight)
-            out[:n_features, :n_features] = _gram(X[nonzero] * np.sqrt(weight[nonzero])[:, None])
+            out[:n_features, :n_features] = weight[0] * _gram(X)
         if self.fit_intercept:
             column = np.asarray(X.T @ weight.astype(X.dtype, copy=False), dtype=np.float64)
             out[:n_features, -1] = out[-1, :n_features] = column.ravel()
             out[-1, -1] = weight.sum()
+        return out
+
+    def _scaled_rows(self, X, scale):
+        """``diag(scale) [X, 1]`` (or ``diag(scale) X``), dense, in float64."""
+        out = np.empty((X.shape[0], X.shape[1] + int(self.fit_intercept)))
+        np.multiply(X, scale[:, None], out=out[:, :X.shape[1]])
+        if self.fit_intercept:
+            out[:, -1] = scale
         return out
 
     def partition_hessians_and_sums(self, data, coef, intercept):
@@ -223,15 +232,11 @@ class Datafit:
             As :meth:`partition_sums` returns them.
         """
         pred = self.predict(data.X, coef, intercept)
-        if self.loss.constant_curvature:
-            curvature = np.full((data.X.shape[0], 1), float(self.loss.curvature(0.0, 0.0)))
-        else:
-            curvature = self.loss.curvature(data.Y, pred)
-        row_weight = data.sample_weight[:, None] * curvature
+        curved = None if self.loss.constant_curvature else pred
+        rows = [slice(a, b) for a, b in zip(data.bounds[:-1], data.bounds[1:])]
         hessians = np.stack([
-            np.stack([self._weighted_gram(data.X[a:b], row_weight[a:b, c])
-                      for c in range(row_weight.shape[1])])
-            for a, b in zip(data.bounds[:-1], data.bounds[1:])])
+            self._hessian_sums(data.X[r], data.Y[r], data.sample_weight[r],
+                               None if curved is None else curved[r]) for r in rows])
         return hessians, self._partition_sums(data, pred)
 
     def partition_sums(self, data, coef, intercept):
@@ -245,9 +250,10 @@ class Datafit:
 
         Notes
         -----
-        The per-partition gradients are one sparse-times-dense product ``S @ X`` where row
+        On dense float64 data each partition's gradient is one BLAS product on its rows.
+        Otherwise the per-partition gradients are one sparse product ``S @ X`` where row
         ``(k, c)`` of ``S`` holds the weighted loss derivatives of output ``c`` on
-        partition ``k``'s rows: a single pass over ``X``, not ``K`` small products.
+        partition ``k``'s rows (computed in float64 whatever ``X``'s precision).
         """
         return self._partition_sums(data, self.predict(data.X, coef, intercept))
 
@@ -255,17 +261,21 @@ class Datafit:
         """:meth:`partition_sums` given the predictions."""
         X, Y, weight = data.X, data.Y, data.sample_weight
         n_partitions, n_outputs = data.n_partitions, Y.shape[1]
-        part = data.partition_of_row
+        starts = data.bounds[:-1]
         losses = self.loss.value(Y, pred) * weight[:, None]
-        values = np.column_stack([np.bincount(part, column, minlength=n_partitions)
-                                  for column in losses.T])
-        selector = data.selector(self.loss.derivative(Y, pred) * weight[:, None])
-        grads = selector @ X
-        grads = np.asarray(grads.toarray() if sp.issparse(grads) else grads, dtype=np.float64)
-        grads = grads.reshape(n_partitions, n_outputs, -1).transpose(0, 2, 1)
+        values = np.add.reduceat(losses, starts, axis=0)
+        residual = self.loss.derivative(Y, pred) * weight[:, None]
+        if sp.issparse(X) or X.dtype != np.float64:
+            grads = data.selector(residual) @ X
+            grads = np.asarray(grads.toarray() if sp.issparse(grads) else grads,
+                               dtype=np.float64).reshape(n_partitions, n_outputs, -1)
+        else:  # one BLAS product per partition: a single pass over X all the same
+            grads = np.stack([residual[a:b].T @ X[a:b]
+                              for a, b in zip(starts, data.bounds[1:])])
+        grads = grads.transpose(0, 2, 1)
         intercepts = np.zeros((n_partitions, n_outputs))
         if self.fit_intercept:
-            intercepts = np.asarray(selector.sum(axis=1)).reshape(n_partitions, n_outputs)
+            intercepts = np.add.reduceat(residual, starts, axis=0)
         return np.column_stack([values, grads.reshape(n_partitions, -1), intercepts])
 
     def smoothness(self, data, random_state=None, n_iter=30):
