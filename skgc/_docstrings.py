@@ -26,7 +26,10 @@ SGD_PARAMETERS = """
         default than SGD's 1e-3.
     shuffle : bool, default=True
         Shuffle the samples before cutting them into partitions. False keeps contiguous
-        blocks of the data as given (non-iid partitions if the data are sorted).
+        blocks of the data as given (non-iid partitions if the data are sorted). Skipped,
+        with its copy of the data, when every worker answers every round (simulated
+        backend without stragglers): each round then sums every partition, and which
+        samples a partition holds cannot change the fit.
     verbose : int, default=0
     epsilon : float, default=0.1
         Width of the epsilon-insensitive losses and of the Huber loss's quadratic zone.

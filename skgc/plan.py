@@ -101,7 +101,8 @@ def make_plan(X, Y, sample_weight=None, *, loss="squared_error", epsilon=0.1,
     loss, epsilon, fit_intercept
         The data term (:func:`skgc.objective.get_loss`).
     n_workers, n_partitions, load, code, stragglers, deadline, backend, shuffle
-        As the estimators' parameters of the same names.
+        As the estimators' parameters of the same names (the shuffle is skipped when
+        every worker answers every round: see the estimators' ``shuffle``).
     random_state : int, RandomState instance or None, default=None
 
     Returns
@@ -126,10 +127,19 @@ def make_plan(X, Y, sample_weight=None, *, loss="squared_error", epsilon=0.1,
         Y = Y[:, None] if Y.ndim == 1 else Y
         sample_weight = (np.ones(n_samples) if sample_weight is None
                          else np.asarray(sample_weight, dtype=np.float64))
+        shuffle = shuffle and not _every_worker_answers(backend, probs)
         data = PartitionedData(X, Y, sample_weight, code.n_partitions, shuffle, int(seeds[1]))
     datafit = Datafit(get_loss(loss, epsilon), fit_intercept)
     return FitPlan(code, stragglers, deadline, data, datafit, backend,
                    random_state=int(seeds[3]), solver_seed=int(seeds[2]))
+
+
+def _every_worker_answers(backend, probs):
+    """Whether every worker answers every round: on a virtual clock, with no worker ever
+    late. Every round then sums every partition, whatever each holds, so shuffling the
+    samples into iid partitions cannot change the fit, and its copy of the data is
+    skipped."""
+    return backend.virtual_clock and probs is not None and not np.any(np.asarray(probs) > 0)
 
 
 def _n_partitions(n_partitions, n_workers, n_samples):

@@ -194,10 +194,11 @@ class Datafit:
 
     def _weighted_gram(self, X, weight):
         """``Z^T diag(weight) Z`` with ``Z = [X, 1]`` (or ``X``), building ``Z`` only when the
-        weights differ (scaled by their square roots, rows of weight zero left out)."""
+        weights differ (scaled by their square roots; the rows of weight zero left out
+        when they are the majority, else the gather would cost more than it saves)."""
         if not sp.issparse(X) and not np.all(weight == weight[0]):
-            if not np.all(weight):
-                nonzero = np.flatnonzero(weight)
+            nonzero = np.flatnonzero(weight)
+            if len(nonzero) <= len(weight) // 2:
                 X, weight = X[nonzero], weight[nonzero]
             return _gram(self._scaled_rows(X, np.sqrt(weight)))
         n_features = X.shape[1]
