@@ -186,11 +186,15 @@ class Datafit:
 
     def _hessian_sums(self, X, Y, row_weight, pred):
         """:meth:`hessian_sums` given the predictions (None: constant curvature)."""
-        if pred is None:
-            curvature = np.full((X.shape[0], 1), float(self.loss.curvature(0.0, 0.0)))
-        else:
-            curvature = self.loss.curvature(Y, pred)
+        curvature = self._curvature(X.shape[0], Y, pred)
         return np.stack([self._weighted_gram(X, row_weight * c) for c in curvature.T])
+
+    def _curvature(self, n_rows, Y, pred):
+        """The loss's curvature at each row, one column per block (one for a constant
+        curvature: ``pred`` None)."""
+        if pred is None:
+            return np.full((n_rows, 1), float(self.loss.curvature(0.0, 0.0)))
+        return self.loss.curvature(Y, pred)
 
     def _weighted_gram(self, X, weight):
         """``Z^T diag(weight) Z`` with ``Z = [X, 1]`` (or ``X``), building ``Z`` only when the
@@ -234,11 +238,30 @@ class Datafit:
         """
         pred = self.predict(data.X, coef, intercept)
         curved = None if self.loss.constant_curvature else pred
+        if _small_partitions(data, self.fit_intercept):
+            return self._stacked_hessians(data, curved), self._partition_sums(data, pred)
         rows = [slice(a, b) for a, b in zip(data.bounds[:-1], data.bounds[1:])]
         hessians = np.stack([
             self._hessian_sums(data.X[r], data.Y[r], data.sample_weight[r],
                                None if curved is None else curved[r]) for r in rows])
         return hessians, self._partition_sums(data, pred)
+
+    def _stacked_hessians(self, data, pred):
+        """Every partition's Hessian blocks by one stacked product per block: the scaled
+        rows of each partition, zero-padded to the largest, in one
+        ``(n_partitions, rows, size)`` array (small partitions, where a product per
+        partition would cost more in calls than in arithmetic)."""
+        X, bounds = data.X, data.bounds
+        row_weight = data.sample_weight[:, None] * self._curvature(X.shape[0], data.Y, pred)
+        padded = np.zeros((data.n_partitions, data.sizes.max(),
+                           X.shape[1] + int(self.fit_intercept)))
+        blocks = []
+        for weight in row_weight.T:
+            scaled = self._scaled_rows(X, np.sqrt(weight))
+            for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+                padded[k, :b - a] = scaled[a:b]
+            blocks.append(np.matmul(padded.transpose(0, 2, 1), padded))
+        return np.stack(blocks, axis=1)
 
     def partition_sums(self, data, coef, intercept):
         """Value and gradient sums of every partition in one pass over the data.
@@ -294,6 +317,20 @@ class Datafit:
             data.X, data.sample_weight / data.normaliser, self.fit_intercept,
             random_state, n_iter,
         )
+
+
+#: Multiply-adds of one partition's Hessian block below which :meth:`Datafit.
+#: partition_hessians_and_sums` stacks the partitions (the calls then cost more than the
+#: arithmetic; the stacked copy of the rows is then small too).
+_STACKED_WORK = 2**18
+
+
+def _small_partitions(data, fit_intercept):
+    """Whether ``data``'s partitions are dense, in float64 and small enough to stack."""
+    X = data.X
+    size = X.shape[1] + int(fit_intercept)
+    return (not sp.issparse(X) and X.dtype == np.float64
+            and data.sizes.max() * size * size <= _STACKED_WORK)
 
 
 def _top_eigenvalue(X, weight, with_ones, random_state, n_iter):
