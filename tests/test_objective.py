@@ -116,9 +116,9 @@ def test_partition_sums_add_up_to_the_full_sum(sparse):
 @pytest.mark.parametrize("stacked", [0, 2**18])  # multiply-adds below which blocks stack
 def test_all_partitions_at_once_equal_each_partition_alone(sparse, loss, fit_intercept,
                                                            stacked, monkeypatch):
-    """The simulated backend's one pass over every partition gives each partition's
-    Hessian blocks and sums as a worker computes them from its rows alone, whether the
-    blocks come from one stacked product or one product per partition."""
+    """The simulated backend's passes over every partition give each partition's Hessian
+    blocks and sums as a worker computes them from its rows alone, whether the blocks
+    come from one stacked product or one product per partition."""
     from skgc.objective import _datafit
 
     monkeypatch.setattr(_datafit, "_STACKED_WORK", stacked)
@@ -128,7 +128,8 @@ def test_all_partitions_at_once_equal_each_partition_alone(sparse, loss, fit_int
     data = PartitionedData(X, Y, weight, n_partitions=7, shuffle=True, random_state=0)
     fit = Datafit(get_loss(loss), fit_intercept)
     coef, intercept = RNG.normal(size=(4, 2)), np.array([0.1, -0.2])
-    hessians, sums = fit.partition_hessians_and_sums(data, coef, intercept)
+    hessians = fit.partition_hessians(data, coef, intercept)
+    sums = fit.partition_sums(data, coef, intercept)
     assert hessians.shape == (7, 1 if loss == "squared_error" else 2, 4 + fit_intercept,
                               4 + fit_intercept)
     for k in range(7):

@@ -43,8 +43,26 @@ class SimulatedBackend(Backend):
     def _messages(self, work, coefficients, alive):
         """Every alive worker's coded value and gradient sums, packed."""
         datafit = self.datafit.smoothed(work.smoothing)
-        sums = datafit.partition_sums(self.data, work.coef, work.intercept)
+        pred = datafit.predict(self.data.X, work.coef, work.intercept)
+        sums = datafit.partition_sums(self.data, work.coef, work.intercept, pred=pred)
+        self._last_sums = (work.coef.copy(), work.intercept.copy(), work.smoothing, pred,
+                           sums)
         return {int(j): coefficients[j] @ sums for j in np.flatnonzero(alive)}
+
+    def _known_sums(self, work):
+        """``(pred, sums)`` of the last gradient round if it was at ``work``'s iterate and
+        smoothing (a Newton step's trial point is where its next curvature is asked for),
+        else ``(None, None)``."""
+        if self._last_sums is None:
+            return None, None
+        coef, intercept, smoothing, pred, sums = self._last_sums
+        if smoothing != work.smoothing or not (np.array_equal(coef, work.coef)
+                                               and np.array_equal(intercept, work.intercept)):
+            return None, None
+        return pred, sums
+
+    def _launch(self, data, datafit):
+        self._last_sums = None  # (coef, intercept, smoothing, pred, sums) of a gradient round
 
     def _hessians(self, work, alive):
         """Each alive worker's ``(partitions, hessians, sums)``, every partition computed
@@ -55,7 +73,11 @@ class SimulatedBackend(Backend):
         datafit = self.datafit.smoothed(work.smoothing)
         data, coef, intercept = self.data, work.coef, work.intercept
         if len(held) == data.n_partitions:  # every partition: predicted in one pass
-            hessians, sums = datafit.partition_hessians_and_sums(data, coef, intercept)
+            pred, sums = self._known_sums(work)
+            if pred is None:
+                pred = datafit.predict(data.X, coef, intercept)
+                sums = datafit.partition_sums(data, coef, intercept, pred=pred)
+            hessians = datafit.partition_hessians(data, coef, intercept, pred=pred)
         else:  # only the partitions asked for and reached, as a worker would
             hessians, sums = {}, {}
             for k in held:

@@ -226,25 +226,30 @@ class Datafit:
             out[:, -1] = scale
         return out
 
-    def partition_hessians_and_sums(self, data, coef, intercept):
-        """:meth:`hessian_sums` and the packed :meth:`partition_sums` of every partition,
-        predicting once for all of them.
+    def partition_hessians(self, data, coef, intercept, pred=None):
+        """:meth:`hessian_sums` of every partition.
+
+        Parameters
+        ----------
+        data : PartitionedData
+        coef, intercept
+            As for :meth:`sums`.
+        pred : ndarray of shape (n_samples, n_outputs) or None, default=None
+            The predictions at ``coef, intercept`` if already computed.
 
         Returns
         -------
-        hessians : ndarray of shape (n_partitions, n_blocks, size, size)
-        sums : ndarray of shape (n_partitions, n_outputs + n_features * n_outputs + n_outputs)
-            As :meth:`partition_sums` returns them.
+        ndarray of shape (n_partitions, n_blocks, size, size)
         """
-        pred = self.predict(data.X, coef, intercept)
-        curved = None if self.loss.constant_curvature else pred
+        curved = None
+        if not self.loss.constant_curvature:
+            curved = self.predict(data.X, coef, intercept) if pred is None else pred
         if _small_partitions(data, self.fit_intercept):
-            return self._stacked_hessians(data, curved), self._partition_sums(data, pred)
+            return self._stacked_hessians(data, curved)
         rows = [slice(a, b) for a, b in zip(data.bounds[:-1], data.bounds[1:])]
-        hessians = np.stack([
+        return np.stack([
             self._hessian_sums(data.X[r], data.Y[r], data.sample_weight[r],
                                None if curved is None else curved[r]) for r in rows])
-        return hessians, self._partition_sums(data, pred)
 
     def _stacked_hessians(self, data, pred):
         """Every partition's Hessian blocks by one stacked product per block: the scaled
@@ -263,8 +268,9 @@ class Datafit:
             blocks.append(np.matmul(padded.transpose(0, 2, 1), padded))
         return np.stack(blocks, axis=1)
 
-    def partition_sums(self, data, coef, intercept):
-        """Value and gradient sums of every partition in one pass over the data.
+    def partition_sums(self, data, coef, intercept, pred=None):
+        """Value and gradient sums of every partition in one pass over the data (two
+        without ``pred``, the predictions at ``coef, intercept`` if already computed).
 
         Returns
         -------
@@ -279,12 +285,9 @@ class Datafit:
         ``(k, c)`` of ``S`` holds the weighted loss derivatives of output ``c`` on
         partition ``k``'s rows (computed in float64 whatever ``X``'s precision).
         """
-        return self._partition_sums(data, self.predict(data.X, coef, intercept))
-
-    def _partition_sums(self, data, pred):
-        """:meth:`partition_sums` given the predictions."""
         X, Y, weight = data.X, data.Y, data.sample_weight
         n_partitions, n_outputs = data.n_partitions, Y.shape[1]
+        pred = self.predict(X, coef, intercept) if pred is None else pred
         starts = data.bounds[:-1]
         losses = self.loss.value(Y, pred) * weight[:, None]
         values = np.add.reduceat(losses, starts, axis=0)
@@ -319,8 +322,8 @@ class Datafit:
         )
 
 
-#: Multiply-adds of one partition's Hessian block below which :meth:`Datafit.
-#: partition_hessians_and_sums` stacks the partitions (the calls then cost more than the
+#: Multiply-adds of one partition's Hessian block below which
+#: :meth:`Datafit.partition_hessians` stacks the partitions (the calls then cost more than the
 #: arithmetic; the stacked copy of the rows is then small too).
 _STACKED_WORK = 2**18
 
