@@ -1,7 +1,5 @@
 """In-process simulation of the cluster, with a virtual clock."""
 
-from functools import cache
-
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
@@ -33,7 +31,7 @@ class SimulatedBackend(Backend):
         alive, duration = iteration_outcome(delays, deadline, done)
         if not alive.any():
             return Round({}, alive, duration)
-        with _blas_controller().limit(limits=1, user_api="blas"):
+        with _BLAS_POOLS.limit(limits=1, user_api="blas"):
             if work.kind == "hessian":
                 answers = self._hessians(work, alive)
             else:
@@ -91,8 +89,6 @@ class SimulatedBackend(Backend):
         return answers
 
 
-@cache
-def _blas_controller():
-    """The process's thread pools, inspected once (inspecting costs ~10 ms; limiting
-    through the controller then costs ~10 us)."""
-    return ThreadpoolController()
+#: The thread pools of the libraries loaded with numpy (its BLAS), inspected once, on
+#: import: inspecting costs ~10 ms, limiting through the controller then ~20 us.
+_BLAS_POOLS = ThreadpoolController()
