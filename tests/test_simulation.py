@@ -110,3 +110,20 @@ def test_hessian_round_after_a_gradient_round_answers_as_a_fresh_one():
         for k in fresh.blocks:
             np.testing.assert_array_equal(answer.blocks[k], fresh.blocks[k])
             np.testing.assert_array_equal(answer.sums[k], fresh.sums[k])
+
+
+def test_a_simulated_fit_runs_on_one_blas_thread_and_gives_them_back():
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [pool["num_threads"] for pool in threadpool_info()
+                if pool["user_api"] == "blas"]
+
+    before = blas_threads()
+    X = np.random.default_rng(0).normal(size=(100, 3))
+    plan = make_plan(X, X[:, 0], random_state=0)
+    with pytest.raises(RuntimeError, match="inside"):
+        with plan.run():
+            assert set(blas_threads()) == {1}  # as one worker
+            raise RuntimeError("a failure inside the fit")
+    assert blas_threads() == before

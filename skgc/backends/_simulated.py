@@ -17,10 +17,10 @@ class SimulatedBackend(Backend):
     message ``f_j = sum_k C[j, k] g_k`` is a row of ``C`` times them; a Hessian round
     computes each wanted partition's Hessian once, whoever holds it.
 
-    The rounds run on one BLAS thread, as one worker does (the process workers do too).
-    Their products are mostly matrix-vector ones, bound by memory, which extra threads
-    do not speed up; on a machine busy with other processes, BLAS threads that spin while
-    waiting for a core made them 10-100x slower.
+    From :meth:`start` to :meth:`close` (the fit) BLAS runs on one thread, as one worker
+    does (the process workers do too). The rounds' products are mostly matrix-vector ones,
+    bound by memory, which extra threads do not speed up; on a machine busy with other
+    processes, BLAS threads that spin while waiting for a core made them 10-100x slower.
     """
 
     name = "simulated"
@@ -31,11 +31,10 @@ class SimulatedBackend(Backend):
         alive, duration = iteration_outcome(delays, deadline, done)
         if not alive.any():
             return Round({}, alive, duration)
-        with _BLAS_POOLS.limit(limits=1, user_api="blas"):
-            if work.kind == "hessian":
-                answers = self._hessians(work, alive)
-            else:
-                answers = self._messages(work, coefficients, alive)
+        if work.kind == "hessian":
+            answers = self._hessians(work, alive)
+        else:
+            answers = self._messages(work, coefficients, alive)
         return Round(answers, alive, duration)
 
     def _messages(self, work, coefficients, alive):
@@ -61,6 +60,13 @@ class SimulatedBackend(Backend):
 
     def _launch(self, data, datafit):
         self._last_sums = None  # (coef, intercept, smoothing, pred, sums) of a gradient round
+        self._one_blas_thread = _BLAS_POOLS.limit(limits=1, user_api="blas")
+
+    def close(self):
+        """Give BLAS its threads back."""
+        limiter, self._one_blas_thread = getattr(self, "_one_blas_thread", None), None
+        if limiter is not None:
+            limiter.restore_original_limits()
 
     def _hessians(self, work, alive):
         """Each alive worker's ``(partitions, hessians, sums)``, every partition computed
