@@ -132,9 +132,10 @@ FITTED_ATTRIBUTES = """
         Defined only when X has string feature names.
     history_ : dict of ndarray
         One entry per iteration: "objective" (the master's estimate of the objective, NaN
-        when no worker answered), "n_alive" (workers that answered in time; 0 also when
-        the master answered from the partitions' models it holds, without a round: squared
-        loss once every partition's Gram matrix has arrived), "time"
+        when no worker answered), "n_alive" (workers that answered in time; 0 also in the
+        iterations that need no round, once the master holds the exact quadratic model
+        of the squared loss, with or without stragglers: "time" then does not advance),
+        "time"
         (cumulative seconds; virtual in simulation, wall-clock on real backends), "step",
         "fallback" (an exact code could not decode the workers that answered and fell back
         to least squares) and "alive" (who answered: a boolean array of shape
