@@ -135,8 +135,7 @@ FITTED_ATTRIBUTES = """
         when no worker answered), "n_alive" (workers that answered in time; 0 also in the
         iterations that need no round, once the master holds the exact quadratic model
         of the squared loss, with or without stragglers: "time" then does not advance),
-        "time"
-        (cumulative seconds; virtual in simulation, wall-clock on real backends), "step",
+        "time" (cumulative seconds; virtual in simulation, wall-clock on real backends), "step",
         "fallback" (an exact code could not decode the workers that answered and fell back
         to least squares) and "alive" (who answered: a boolean array of shape
         (n_iter, n_workers), ``history_["alive"][t, j]`` True when worker ``j`` answered in
