@@ -295,9 +295,9 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
 
     def _holds_objective(self, plan):
         """Whether the master answers gradients from the partitions' exact quadratic models
-        once every partition has been delivered (squared loss under stragglers: no more
-        rounds, so no more waiting; without stragglers every round is exact anyway)."""
-        return plan.datafit.loss.constant_curvature and self._patience(plan.code)[0]
+        once every partition has been delivered (squared loss: no more rounds, so no more
+        waiting under stragglers, and no more passes over the data without)."""
+        return plan.datafit.loss.constant_curvature
 
     def _partition_models(self, plan):
         """Whether the master answers Newton's requests from per-partition models that it

@@ -26,7 +26,10 @@ SGD_PARAMETERS = """
         default than SGD's 1e-3.
     shuffle : bool, default=True
         Shuffle the samples before cutting them into partitions. False keeps contiguous
-        blocks of the data as given (non-iid partitions if the data are sorted).
+        blocks of the data as given (non-iid partitions if the data are sorted). Skipped,
+        with its copy of the data, when every worker answers every round (simulated
+        backend without stragglers): each round then sums every partition, and which
+        samples a partition holds cannot change the fit.
     verbose : int, default=0
     epsilon : float, default=0.1
         Width of the epsilon-insensitive losses and of the Huber loss's quadratic zone.
@@ -136,8 +139,8 @@ FITTED_ATTRIBUTES = """
         One entry per iteration: "objective" (the master's estimate of the objective, NaN
         when no worker answered), "n_alive" (workers that answered in time; 0 also in the
         iterations that need no round, once the master holds the exact quadratic model
-        of the squared loss under stragglers: "time" then does not advance), "time"
-        (cumulative seconds; virtual in simulation, wall-clock on real backends), "step",
+        of the squared loss, with or without stragglers: "time" then does not advance),
+        "time" (cumulative seconds; virtual in simulation, wall-clock on real backends), "step",
         "fallback" (an exact code could not decode the workers that answered and fell back
         to least squares) and "alive" (who answered: a boolean array of shape
         (n_iter, n_workers), ``history_["alive"][t, j]`` True when worker ``j`` answered in

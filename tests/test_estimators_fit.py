@@ -34,7 +34,10 @@ def test_no_stragglers_reaches_ridge(regression_data):
     ours = _ridge_objective(reg.coef_, reg.intercept_[0], X, y, ALPHA)
     best = _ridge_objective(ridge.coef_, ridge.intercept_, X, y, ALPHA)
     assert ours / best - 1.0 <= 1e-6
-    assert (reg.history_["n_alive"] == 8).all()
+    # the first round (every partition's Gram matrix and sums) gives the master the
+    # quadratic objective itself: the later iterations need no round
+    assert reg.history_["n_alive"][0] > 0
+    assert (reg.history_["n_alive"][1:] == 0).all()
 
 
 @pytest.mark.parametrize("penalty, l1_ratio, reference", [

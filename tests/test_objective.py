@@ -110,6 +110,37 @@ def test_partition_sums_add_up_to_the_full_sum(sparse):
     assert data.sizes.sum() == 60 and data.sizes.min() >= 8
 
 
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("loss", ["squared_error", "log_loss"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("stacked", [0, 2**18])  # multiply-adds below which blocks stack
+def test_all_partitions_at_once_equal_each_partition_alone(sparse, loss, fit_intercept,
+                                                           stacked, monkeypatch):
+    """The simulated backend's passes over every partition give each partition's Hessian
+    blocks and sums as a worker computes them from its rows alone, whether the blocks
+    come from one stacked product or one product per partition."""
+    from skgc.objective import _datafit
+
+    monkeypatch.setattr(_datafit, "_STACKED_WORK", stacked)
+    X, Y, weight = _problem(sparse)
+    weight[:5] = 0.0  # rows without weight: the majority of none, a minority of one
+    Y = np.sign(Y) if loss == "log_loss" else Y
+    data = PartitionedData(X, Y, weight, n_partitions=7, shuffle=True, random_state=0)
+    fit = Datafit(get_loss(loss), fit_intercept)
+    coef, intercept = RNG.normal(size=(4, 2)), np.array([0.1, -0.2])
+    hessians = fit.partition_hessians(data, coef, intercept)
+    sums = fit.partition_sums(data, coef, intercept)
+    assert hessians.shape == (7, 1 if loss == "squared_error" else 2, 4 + fit_intercept,
+                              4 + fit_intercept)
+    for k in range(7):
+        blocks, *alone = fit.hessian_and_sums(*data.partition(k), coef, intercept)
+        np.testing.assert_allclose(hessians[k], blocks, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(sums[k], np.concatenate([np.ravel(a) for a in alone]),
+                                   rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(blocks, fit.hessian_sums(*data.partition(k), coef,
+                                                            intercept), rtol=0, atol=0)
+
+
 def test_gradient_matches_finite_differences():
     X, Y, weight = _problem()
     fit = Datafit(get_loss("log_loss"))

@@ -14,9 +14,11 @@ import joblib
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
 from skgc import CodedGradientClassifier, CodedGradientRegressor
+from skgc.plan import make_plan
 from skgc.stragglers import ShiftedExponential, alive_matrix, paper_model, replay_from_history
 
 PARAMS = dict(n_workers=6, stragglers=paper_model(6, random_state=0), max_iter=40, tol=None,
@@ -127,3 +129,29 @@ def test_memory_per_iteration_is_constant():
     # and one transient stack (8 partitions, 8 workers, 51 x 51 blocks)
     curvature = (2 * 8 + 8) * 51**2 * 8
     assert peak_long < 2 * X.nbytes + history + curvature, (peak_long, X.nbytes)
+
+
+def test_a_fit_without_stragglers_holds_no_copy_of_the_data():
+    """Every worker answers every round (simulated, no stragglers): which samples a
+    partition holds cannot change the fit, so the samples are not shuffled into a copy;
+    under stragglers they are."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20_000, 50))
+    y = X @ rng.normal(size=50) + rng.normal(size=20_000)
+    for model, target in ((CodedGradientRegressor(random_state=0), y),
+                          (CodedGradientClassifier(loss="log_loss", random_state=0), y > 0)):
+        model.fit(X[:50], target[:50])  # warm caches and imports
+        tracemalloc.start()
+        try:
+            model.fit(X, target)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        # measured: 0.02 of X (ridge) and 0.27 (logistic: one partition's scaled rows and
+        # per-row vectors)
+        assert peak < 0.4 * X.nbytes, (type(model).__name__, peak / X.nbytes)
+        permuted = rng.permutation(len(y))
+        again = clone(model).fit(X[permuted], target[permuted])
+        np.testing.assert_allclose(again.coef_, model.coef_, rtol=1e-9, atol=1e-12)
+    assert make_plan(X, y, random_state=0).data.order is None
+    assert make_plan(X, y, stragglers=0.3, random_state=0).data.order is not None

@@ -85,3 +85,45 @@ def test_simulated_clock_counts_the_deadline_when_someone_straggles():
             durations = {master.gradient(np.zeros((2, 1)), np.zeros(1)).duration
                          for _ in range(30)}
         assert max(durations) == expected
+
+
+def test_hessian_round_after_a_gradient_round_answers_as_a_fresh_one():
+    """The simulated backend reuses the last gradient round's sums in a Hessian round at
+    the same iterate and smoothing only: any other iterate or width is computed afresh."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 5))
+    y = np.where(X @ rng.normal(size=5) + rng.normal(size=300) > 0, 1.0, -1.0)
+    coef, other = rng.normal(size=(5, 1)), rng.normal(size=(5, 1))
+    intercept = np.array([0.3])
+
+    def hessian_round(before=None, smoothing=None):
+        plan = make_plan(X, y, loss="hinge", random_state=0)
+        with plan.run() as master:
+            if before is not None:
+                master.gradient(before, intercept, smoothing)
+            return master.hessian(coef, intercept, 0.5)
+
+    fresh = hessian_round()
+    for earlier, smoothing in ((coef, 0.5), (other, 0.5), (coef, 0.1)):
+        answer = hessian_round(earlier, smoothing)
+        assert sorted(answer.blocks) == sorted(fresh.blocks) == list(range(8))
+        for k in fresh.blocks:
+            np.testing.assert_array_equal(answer.blocks[k], fresh.blocks[k])
+            np.testing.assert_array_equal(answer.sums[k], fresh.sums[k])
+
+
+def test_a_simulated_fit_runs_on_one_blas_thread_and_gives_them_back():
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [pool["num_threads"] for pool in threadpool_info()
+                if pool["user_api"] == "blas"]
+
+    before = blas_threads()
+    X = np.random.default_rng(0).normal(size=(100, 3))
+    plan = make_plan(X, X[:, 0], random_state=0)
+    with pytest.raises(RuntimeError, match="inside"):
+        with plan.run():
+            assert set(blas_threads()) == {1}  # as one worker
+            raise RuntimeError("a failure inside the fit")
+    assert blas_threads() == before

@@ -1,6 +1,7 @@
 """In-process simulation of the cluster, with a virtual clock."""
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from ._base import Backend, iteration_outcome
 from ._messages import Round, pack
@@ -15,6 +16,11 @@ class SimulatedBackend(Backend):
     computed once (:meth:`skgc.objective.Datafit.partition_sums`) and each worker's
     message ``f_j = sum_k C[j, k] g_k`` is a row of ``C`` times them; a Hessian round
     computes each wanted partition's Hessian once, whoever holds it.
+
+    From :meth:`start` to :meth:`close` (the fit) BLAS runs on one thread, as one worker
+    does (the process workers do too). The rounds' products are mostly matrix-vector ones,
+    bound by memory, which extra threads do not speed up; on a machine busy with other
+    processes, BLAS threads that spin while waiting for a core made them 10-100x slower.
     """
 
     name = "simulated"
@@ -34,8 +40,33 @@ class SimulatedBackend(Backend):
     def _messages(self, work, coefficients, alive):
         """Every alive worker's coded value and gradient sums, packed."""
         datafit = self.datafit.smoothed(work.smoothing)
-        sums = datafit.partition_sums(self.data, work.coef, work.intercept)
+        pred = datafit.predict(self.data.X, work.coef, work.intercept)
+        sums = datafit.partition_sums(self.data, work.coef, work.intercept, pred=pred)
+        self._last_sums = (work.coef.copy(), work.intercept.copy(), work.smoothing, pred,
+                           sums)
         return {int(j): coefficients[j] @ sums for j in np.flatnonzero(alive)}
+
+    def _known_sums(self, work):
+        """``(pred, sums)`` of the last gradient round if it was at ``work``'s iterate and
+        smoothing (a Newton step's trial point is where its next curvature is asked for),
+        else ``(None, None)``."""
+        if self._last_sums is None:
+            return None, None
+        coef, intercept, smoothing, pred, sums = self._last_sums
+        if smoothing != work.smoothing or not (np.array_equal(coef, work.coef)
+                                               and np.array_equal(intercept, work.intercept)):
+            return None, None
+        return pred, sums
+
+    def _launch(self, data, datafit):
+        self._last_sums = None  # (coef, intercept, smoothing, pred, sums) of a gradient round
+        self._one_blas_thread = _BLAS_POOLS.limit(limits=1, user_api="blas")
+
+    def close(self):
+        """Give BLAS its threads back."""
+        limiter, self._one_blas_thread = getattr(self, "_one_blas_thread", None), None
+        if limiter is not None:
+            limiter.restore_original_limits()
 
     def _hessians(self, work, alive):
         """Each alive worker's ``(partitions, hessians, sums)``, every partition computed
@@ -45,13 +76,25 @@ class SimulatedBackend(Backend):
         held = {int(k) for j in np.flatnonzero(alive) for k in self.supports[j]} & wanted
         datafit = self.datafit.smoothed(work.smoothing)
         data, coef, intercept = self.data, work.coef, work.intercept
-        hessians, sums = {}, {}
-        for k in held:  # only the partitions asked for and reached, as a worker would
-            X, Y, weight = data.partition(k)
-            hessians[k] = datafit.hessian_sums(X, Y, weight, coef, intercept)
-            sums[k] = pack(*datafit.sums(X, Y, weight, coef, intercept))
+        if len(held) == data.n_partitions:  # every partition: predicted in one pass
+            pred, sums = self._known_sums(work)
+            if pred is None:
+                pred = datafit.predict(data.X, coef, intercept)
+                sums = datafit.partition_sums(data, coef, intercept, pred=pred)
+            hessians = datafit.partition_hessians(data, coef, intercept, pred=pred)
+        else:  # only the partitions asked for and reached, as a worker would
+            hessians, sums = {}, {}
+            for k in held:
+                hessians[k], *message = datafit.hessian_and_sums(*data.partition(k), coef,
+                                                                 intercept)
+                sums[k] = pack(*message)
         answers = {}
         for j in np.flatnonzero(alive):
             mine = [int(k) for k in self.supports[j] if k in held]
             answers[int(j)] = (mine, [hessians[k] for k in mine], [sums[k] for k in mine])
         return answers
+
+
+#: The thread pools of the libraries loaded with numpy (its BLAS), inspected once, on
+#: import: inspecting costs ~10 ms, limiting through the controller then ~20 us.
+_BLAS_POOLS = ThreadpoolController()

@@ -77,6 +77,12 @@ class CurvatureOracle:
         the workers' answers, or, once :attr:`exact` (or with ``partition_models``), from
         the partitions' models."""
         self._switch(smoothing)
+        if self._gathers_first(smoothing):
+            # the Hessian round brings the sums too: the master then holds the objective
+            estimate = self._refresh(coef, intercept, smoothing)
+            self._fresh = ((coef.copy(), intercept.copy()), estimate)
+            if self.exact:
+                return self._model_gradient(coef, intercept, estimate)
         if self.exact:
             return self._model_gradient(coef, intercept)
         if self.partition_models and (smoothing is not None or not self.kinked):
@@ -87,6 +93,13 @@ class CurvatureOracle:
                                         np.zeros(coef.shape[1]))
             return self._model_gradient(coef, intercept, estimate)
         return self.master.gradient(coef, intercept, smoothing)
+
+    def _gathers_first(self, smoothing):
+        """Whether a gradient request is answered by the curvature round instead: a
+        quadratic loss whose curvature has not arrived yet, when every worker answers
+        every round (the round then delivers every partition's model at once)."""
+        return (self.quadratic and smoothing is None and not self.blocks
+                and self.master.answers_surely)
 
     @property
     def exact(self):
@@ -99,11 +112,8 @@ class CurvatureOracle:
         partitions delivered so far); ``estimate``: the round that refreshed them (none:
         no round)."""
         if self._stacked is None:  # stacked once per change of the models
-            partitions = sorted(self.anchors)
-            self._stacked = (np.stack([self.anchors[k][0] for k in partitions]),
-                             np.stack([self.blocks[k] for k in partitions]),
-                             [self.anchors[k][1] for k in partitions])
-            self._rows = self.partition_rows[partitions].sum()
+            self._stacked = self._models_by_anchor()
+            self._rows = self.partition_rows[list(self.anchors)].sum()
         sums = move_messages(*self._stacked, (coef, intercept))
         values, grad_coef, grad_intercept = unpack(sums.sum(axis=0), coef.shape)
         scale = 1.0 / (self.normaliser * self._rows / self.partition_rows.sum())
@@ -115,6 +125,20 @@ class CurvatureOracle:
         return GradientEstimate(float(values.sum()) * scale, grad_coef * scale,
                                 grad_intercept * scale, n_alive, duration, False, alive,
                                 values * scale)
+
+    def _models_by_anchor(self):
+        """``(messages, hessians, points)`` for :func:`move_messages`: one model per
+        iterate the partitions were delivered at, the sum of theirs (second-order models
+        at one point add up), so that a round that delivered every partition leaves
+        one model to move instead of one per partition."""
+        groups = {}
+        for k in sorted(self.anchors):
+            sums, point = self.anchors[k]
+            groups.setdefault(id(point), (point, []))[1].append(k)
+        members = [partitions for _, partitions in groups.values()]
+        return (np.stack([sum(self.anchors[k][0] for k in group) for group in members]),
+                np.stack([sum(self.blocks[k] for k in group) for group in members]),
+                [point for point, _ in groups.values()])
 
     def _switch(self, smoothing):
         """A new smoothing is a new function: what was stored for the old one goes."""

@@ -4,7 +4,6 @@ from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.linalg.blas import get_blas_funcs
 from scipy.sparse.linalg import LinearOperator, eigsh
 
 from .._validation import check_random_state
@@ -137,7 +136,10 @@ class Datafit:
         grad_coef : ndarray of shape (n_features, n_outputs)
         grad_intercept : ndarray of shape (n_outputs,)
         """
-        pred = self.predict(X, coef, intercept)
+        return self._sums(X, Y, row_weight, self.predict(X, coef, intercept))
+
+    def _sums(self, X, Y, row_weight, pred):
+        """:meth:`sums` given the predictions."""
         value = row_weight @ self.loss.value(Y, pred)
         residual = self.loss.derivative(Y, pred) * row_weight[:, None]
         grad_coef = np.asarray(X.T @ residual.astype(X.dtype, copy=False), dtype=np.float64)
@@ -165,46 +167,110 @@ class Datafit:
             the blocks are then the same Gram matrix). ``size`` is ``n_features + 1`` with
             an intercept (its row and column last), ``n_features`` without.
         """
-        if self.loss.constant_curvature:
-            curvature = np.full((X.shape[0], 1), float(self.loss.curvature(0.0, 0.0)))
-        else:
-            pred = self.predict(X, coef, intercept)
-            curvature = self.loss.curvature(Y, pred)
+        pred = None if self.loss.constant_curvature else self.predict(X, coef, intercept)
+        return self._hessian_sums(X, Y, row_weight, pred)
+
+    def hessian_and_sums(self, X, Y, row_weight, coef, intercept):
+        """:meth:`hessian_sums` and :meth:`sums` at one iterate, predicting once.
+
+        Returns
+        -------
+        hessians : ndarray of shape (n_blocks, size, size)
+        value, grad_coef, grad_intercept
+            As :meth:`sums` returns them.
+        """
+        pred = self.predict(X, coef, intercept)
+        hessians = self._hessian_sums(X, Y, row_weight,
+                                      None if self.loss.constant_curvature else pred)
+        return (hessians,) + self._sums(X, Y, row_weight, pred)
+
+    def _hessian_sums(self, X, Y, row_weight, pred):
+        """:meth:`hessian_sums` given the predictions (None: constant curvature)."""
+        curvature = self._curvature(X.shape[0], Y, pred)
         return np.stack([self._weighted_gram(X, row_weight * c) for c in curvature.T])
 
+    def _curvature(self, n_rows, Y, pred):
+        """The loss's curvature at each row, one column per block (one for a constant
+        curvature: ``pred`` None)."""
+        if pred is None:
+            return np.full((n_rows, 1), float(self.loss.curvature(0.0, 0.0)))
+        return self.loss.curvature(Y, pred)
+
     def _weighted_gram(self, X, weight):
-        """``Z^T diag(weight) Z`` with ``Z = [X, 1]`` (or ``X``), without building ``Z``."""
+        """``Z^T diag(weight) Z`` with ``Z = [X, 1]`` (or ``X``), building ``Z`` only when the
+        weights differ (scaled by their square roots; the rows of weight zero left out
+        when they are the majority, else the gather would cost more than it saves)."""
+        if not sp.issparse(X) and not np.all(weight == weight[0]):
+            nonzero = np.flatnonzero(weight)
+            if len(nonzero) <= len(weight) // 2:
+                X, weight = X[nonzero], weight[nonzero]
+            return _gram(self._scaled_rows(X, np.sqrt(weight)))
         n_features = X.shape[1]
         size = n_features + int(self.fit_intercept)
         out = np.empty((size, size))
         if sp.issparse(X):
             out[:n_features, :n_features] = (X.T @ X.multiply(weight[:, None])).toarray()
-        elif np.all(weight == weight[0]):
-            out[:n_features, :n_features] = weight[0] * _gram(X)
         else:
-            nonzero = np.flatnonzero(weight)
-            out[:n_features, :n_features] = _gram(X[nonzero] * np.sqrt(weight[nonzero])[:, None])
+            out[:n_features, :n_features] = weight[0] * _gram(X)
         if self.fit_intercept:
             column = np.asarray(X.T @ weight.astype(X.dtype, copy=False), dtype=np.float64)
             out[:n_features, -1] = out[-1, :n_features] = column.ravel()
             out[-1, -1] = weight.sum()
         return out
 
-    def partition_hessians(self, data, partitions, coef, intercept):
-        """:meth:`hessian_sums` of each partition in ``partitions``, stacked.
+    def _scaled_rows(self, X, scale):
+        """``diag(scale) [X, 1]`` (or ``diag(scale) X``), dense, in float64."""
+        out = np.empty((X.shape[0], X.shape[1] + int(self.fit_intercept)))
+        np.multiply(X, scale[:, None], out=out[:, :X.shape[1]])
+        if self.fit_intercept:
+            out[:, -1] = scale
+        return out
+
+    def partition_hessians(self, data, coef, intercept, pred=None):
+        """:meth:`hessian_sums` of every partition.
+
+        Parameters
+        ----------
+        data : PartitionedData
+        coef, intercept
+            As for :meth:`sums`.
+        pred : ndarray of shape (n_samples, n_outputs) or None, default=None
+            The predictions at ``coef, intercept`` if already computed.
 
         Returns
         -------
-        ndarray of shape (len(partitions), n_blocks, size, size)
+        ndarray of shape (n_partitions, n_blocks, size, size)
         """
-        blocks = []
-        for k in partitions:
-            X, Y, weight = data.partition(k)
-            blocks.append(self.hessian_sums(X, Y, weight, coef, intercept))
-        return np.stack(blocks)
+        curved = None
+        if not self.loss.constant_curvature:
+            curved = self.predict(data.X, coef, intercept) if pred is None else pred
+        if _small_partitions(data, self.fit_intercept):
+            return self._stacked_hessians(data, curved)
+        rows = [slice(a, b) for a, b in zip(data.bounds[:-1], data.bounds[1:])]
+        return np.stack([
+            self._hessian_sums(data.X[r], data.Y[r], data.sample_weight[r],
+                               None if curved is None else curved[r]) for r in rows])
 
-    def partition_sums(self, data, coef, intercept):
-        """Value and gradient sums of every partition in one pass over the data.
+    def _stacked_hessians(self, data, pred):
+        """Every partition's Hessian blocks by one stacked product per block: the scaled
+        rows of each partition, zero-padded to the largest, in one
+        ``(n_partitions, rows, size)`` array (small partitions, where a product per
+        partition would cost more in calls than in arithmetic)."""
+        X, bounds = data.X, data.bounds
+        row_weight = data.sample_weight[:, None] * self._curvature(X.shape[0], data.Y, pred)
+        padded = np.zeros((data.n_partitions, data.sizes.max(),
+                           X.shape[1] + int(self.fit_intercept)))
+        blocks = []
+        for weight in row_weight.T:
+            scaled = self._scaled_rows(X, np.sqrt(weight))
+            for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+                padded[k, :b - a] = scaled[a:b]
+            blocks.append(np.matmul(padded.transpose(0, 2, 1), padded))
+        return np.stack(blocks, axis=1)
+
+    def partition_sums(self, data, coef, intercept, pred=None):
+        """Value and gradient sums of every partition in one pass over the data (two
+        without ``pred``, the predictions at ``coef, intercept`` if already computed).
 
         Returns
         -------
@@ -214,24 +280,29 @@ class Datafit:
 
         Notes
         -----
-        The per-partition gradients are one sparse-times-dense product ``S @ X`` where row
+        On dense float64 data each partition's gradient is one BLAS product on its rows.
+        Otherwise the per-partition gradients are one sparse product ``S @ X`` where row
         ``(k, c)`` of ``S`` holds the weighted loss derivatives of output ``c`` on
-        partition ``k``'s rows: a single pass over ``X``, not ``K`` small products.
+        partition ``k``'s rows (computed in float64 whatever ``X``'s precision).
         """
         X, Y, weight = data.X, data.Y, data.sample_weight
         n_partitions, n_outputs = data.n_partitions, Y.shape[1]
-        part = data.partition_of_row
-        pred = self.predict(X, coef, intercept)
+        pred = self.predict(X, coef, intercept) if pred is None else pred
+        starts = data.bounds[:-1]
         losses = self.loss.value(Y, pred) * weight[:, None]
-        values = np.column_stack([np.bincount(part, column, minlength=n_partitions)
-                                  for column in losses.T])
-        selector = data.selector(self.loss.derivative(Y, pred) * weight[:, None])
-        grads = selector @ X
-        grads = np.asarray(grads.toarray() if sp.issparse(grads) else grads, dtype=np.float64)
-        grads = grads.reshape(n_partitions, n_outputs, -1).transpose(0, 2, 1)
+        values = np.add.reduceat(losses, starts, axis=0)
+        residual = self.loss.derivative(Y, pred) * weight[:, None]
+        if sp.issparse(X) or X.dtype != np.float64:
+            grads = data.selector(residual) @ X
+            grads = np.asarray(grads.toarray() if sp.issparse(grads) else grads,
+                               dtype=np.float64).reshape(n_partitions, n_outputs, -1)
+        else:  # one BLAS product per partition: a single pass over X all the same
+            grads = np.stack([residual[a:b].T @ X[a:b]
+                              for a, b in zip(starts, data.bounds[1:])])
+        grads = grads.transpose(0, 2, 1)
         intercepts = np.zeros((n_partitions, n_outputs))
         if self.fit_intercept:
-            intercepts = np.asarray(selector.sum(axis=1)).reshape(n_partitions, n_outputs)
+            intercepts = np.add.reduceat(residual, starts, axis=0)
         return np.column_stack([values, grads.reshape(n_partitions, -1), intercepts])
 
     def smoothness(self, data, random_state=None, n_iter=30):
@@ -249,6 +320,20 @@ class Datafit:
             data.X, data.sample_weight / data.normaliser, self.fit_intercept,
             random_state, n_iter,
         )
+
+
+#: Multiply-adds of one partition's Hessian block below which
+#: :meth:`Datafit.partition_hessians` stacks the partitions (the calls then cost more than the
+#: arithmetic; the stacked copy of the rows is then small too).
+_STACKED_WORK = 2**18
+
+
+def _small_partitions(data, fit_intercept):
+    """Whether ``data``'s partitions are dense, in float64 and small enough to stack."""
+    X = data.X
+    size = X.shape[1] + int(fit_intercept)
+    return (not sp.issparse(X) and X.dtype == np.float64
+            and data.sizes.max() * size * size <= _STACKED_WORK)
 
 
 def _top_eigenvalue(X, weight, with_ones, random_state, n_iter):
@@ -293,11 +378,8 @@ def _max_abs(X, with_ones):
 
 
 def _gram(rows):
-    """``rows^T rows`` (dense) in float64, by BLAS ``syrk``: one triangle, half the work of
-    a matrix product."""
+    """``rows^T rows`` (dense) in float64. numpy computes ``A.T @ A`` by BLAS ``syrk`` (one
+    triangle, half the work of a matrix product, exactly symmetric) without the Python
+    cost of calling BLAS by hand, which dominates on small partitions."""
     rows = np.asarray(rows)
-    if rows.dtype not in (np.float32, np.float64) or not rows.size:
-        return np.asarray(rows.T @ rows, dtype=np.float64)
-    syrk = get_blas_funcs("syrk", (rows,))
-    upper = syrk(1.0, rows.T, trans=0)  # rows.T of a C-ordered array is Fortran: no copy
-    return np.triu(upper) + np.triu(upper, 1).T
+    return np.asarray(rows.T @ rows, dtype=np.float64)
