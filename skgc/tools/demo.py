@@ -158,11 +158,11 @@ def story(results, train):
         _versus("skgc's optimal code", "the paper's", optimal, paper),
         f"With variance reduction the optimal code ends at {number(vr[-1], '.2g')}; "
         f"ignoring the stragglers (biased) stalls at {number(ignore[-1], '.2g')}.",
-        f"skgc's defaults (Newton steps) reach {number(default_gaps[-1], '.2g')} in "
+        f"skgc's defaults (Newton steps) reach {_gap_words(default_gaps[-1])} in "
         f"{default.n_iter_} iterations at the optimal code's load.",
         f"Test R^2 barely moves: on {train.n_samples} samples and {train.X.shape[1]} "
-        "features every row is as accurate as the data allow; what differs is how exactly, and how fast, the training "
-        "problem is solved.",
+        "features every row is as accurate as the data allow; what differs is how "
+        "exactly, and how fast, the training problem is solved.",
     ]
     return "\n".join(textwrap.fill("- " + line, 88, subsequent_indent="  ")
                      for line in lines)
@@ -188,3 +188,9 @@ def run(args):
                      + ["iterations run", "final gap", "test R^2"], table))
     print("\n" + story(results, train) + "\n\n" + LEGEND)
     return 0
+
+
+def _gap_words(gap):
+    """A final gap in words: "a zero gap (to rounding)" or "a gap of 1.2e-05"."""
+    text = number(gap, '.2g')
+    return "a zero gap (to rounding)" if text == "0" else f"a gap of {text}"
