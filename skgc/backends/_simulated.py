@@ -14,7 +14,8 @@ class SimulatedBackend(Backend):
     A round costs one pass over the data whatever the load: every partition's sums are
     computed once (:meth:`skgc.objective.Datafit.partition_sums`) and each worker's
     message ``f_j = sum_k C[j, k] g_k`` is a row of ``C`` times them; a Hessian round
-    computes each wanted partition's Hessian once, whoever holds it.
+    computes each wanted partition's Hessian once, whoever holds it (a "sums" round, its
+    value and gradient sums only).
     """
 
     name = "simulated"
@@ -25,7 +26,7 @@ class SimulatedBackend(Backend):
         alive, duration = iteration_outcome(delays, deadline, done)
         if not alive.any():
             return Round({}, alive, duration)
-        if work.kind == "hessian":
+        if work.kind in ("hessian", "sums"):
             answers = self._hessians(work, alive)
         else:
             answers = self._messages(work, coefficients, alive)
@@ -48,10 +49,12 @@ class SimulatedBackend(Backend):
         hessians, sums = {}, {}
         for k in held:  # only the partitions asked for and reached, as a worker would
             X, Y, weight = data.partition(k)
-            hessians[k] = datafit.hessian_sums(X, Y, weight, coef, intercept)
+            if work.kind == "hessian":
+                hessians[k] = datafit.hessian_sums(X, Y, weight, coef, intercept)
             sums[k] = pack(*datafit.sums(X, Y, weight, coef, intercept))
         answers = {}
         for j in np.flatnonzero(alive):
             mine = [int(k) for k in self.supports[j] if k in held]
-            answers[int(j)] = (mine, [hessians[k] for k in mine], [sums[k] for k in mine])
+            answers[int(j)] = (mine, [hessians[k] for k in mine if k in hessians],
+                               [sums[k] for k in mine])
         return answers

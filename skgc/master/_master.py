@@ -124,16 +124,28 @@ class Master:
         """One round: the Hessian sums of the partitions held by the workers who answered,
         only of ``partitions`` if given (a :class:`CurvatureEstimate`). The round ends as
         soon as every wanted partition has a holder who answered."""
+        return self._partition_round("hessian", coef, intercept, smoothing, partitions)
+
+    def partition_sums(self, coef, intercept, smoothing=None, partitions=None):
+        """One round: the uncoded value and gradient sums of the partitions held by the
+        workers who answered, only of ``partitions`` if given (a
+        :class:`CurvatureEstimate` without blocks). The round ends as soon as every wanted
+        partition has a holder who answered."""
+        return self._partition_round("sums", coef, intercept, smoothing, partitions)
+
+    def _partition_round(self, kind, coef, intercept, smoothing, partitions):
+        """A round of per-partition answers ("hessian" or "sums")."""
         allocation = self.code.allocation
         if partitions is not None:
             partitions = tuple(int(k) for k in partitions)
             allocation = allocation[:, list(partitions)]
-        rnd = self._round(Work("hessian", coef, intercept, smoothing, partitions),
+        rnd = self._round(Work(kind, coef, intercept, smoothing, partitions),
                           lambda alive: allocation[alive].any(axis=0).all())
         blocks, sums = {}, {}
         for held, hessians, packed in rnd.answers.values():
-            for k, block, message in zip(held, hessians, packed):
+            for k, block in zip(held, hessians):  # none in a "sums" round
                 blocks.setdefault(int(k), block)
+            for k, message in zip(held, packed):
                 sums.setdefault(int(k), message)
         return CurvatureEstimate(blocks, sums, int(rnd.alive.sum()), rnd.duration, rnd.alive)
 
