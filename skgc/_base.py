@@ -248,6 +248,7 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
                                       intercept, penalty,
                                       max_iter=max_iter, tol=tol,
                                       smoothing=_initial_smoothing(plan.datafit.loss),
+                                      diagonal=master.curvature_diagonal(),
                                       callback=on_iteration)
             else:
                 result = self._gradient_descent(

@@ -10,9 +10,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, Ridge
 
 from skgc import CodedGradientClassifier, CodedGradientRegressor
-from skgc.master import CompleteGradientOracle
+from skgc.master import CompleteGradientOracle, GradientEstimate
 from skgc.objective import Datafit, get_loss
+from skgc.objective import Penalty
 from skgc.plan import make_plan
+from skgc.solver import lbfgs_solver
 from skgc.stragglers import paper_model
 
 ALPHA = 1e-3
@@ -96,6 +98,39 @@ def test_explicit_solvers_under_stragglers():
         gd = CodedGradientRegressor(alpha=ALPHA, solver="gd", stragglers=0.2, max_iter=5,
                                     random_state=0).fit(X, y)
     assert gd.solver_ == "gd"  # the paper's algorithm stays available
+
+
+class _Exact:
+    """Value and gradient of the mean data term, computed directly."""
+
+    def __init__(self, X, Y, loss):
+        self.X, self.Y, self.datafit = X, Y, Datafit(get_loss(loss), True)
+
+    def __call__(self, coef, intercept, smoothing=None):
+        n = self.X.shape[0]
+        values, grad, grad_b = self.datafit.sums(self.X, self.Y, np.ones(n), coef, intercept)
+        return GradientEstimate(values.sum() / n, grad / n, grad_b / n, 1, 1.0)
+
+
+@pytest.mark.parametrize("loss, l1_ratio", [("squared_error", 0.0), ("log_loss", 0.0),
+                                            ("squared_error", 0.5)])
+def test_jacobi_preconditioning_takes_fewer_iterations_to_the_same_optimum(loss, l1_ratio):
+    X, score = _sparse_problem(seed=2)
+    X = X @ sp.diags(np.logspace(-2, 2, X.shape[1]))  # columns on very different scales
+    Y = (score[:, None] if loss == "squared_error" else np.where(score > 0, 1.0, -1.0)[:, None])
+    oracle, penalty = _Exact(X, Y, loss), Penalty(10 * ALPHA, l1_ratio)
+    smoothness = 1.0 if loss == "squared_error" else 0.25
+    diagonal = (smoothness * np.asarray(X.multiply(X).mean(axis=0)).ravel(), smoothness)
+    zeros = np.zeros((X.shape[1], 1)), np.zeros(1)
+    plain = lbfgs_solver(oracle, *zeros, penalty, max_iter=5000, tol=1e-14)
+    jacobi = lbfgs_solver(oracle, *zeros, penalty, max_iter=5000, tol=1e-14,
+                          diagonal=diagonal)
+    assert jacobi.n_iter < plain.n_iter / 2
+    f_plain, f_jacobi = plain.history["objective"].min(), jacobi.history["objective"].min()
+    assert abs(f_jacobi - f_plain) <= 1e-9 * f_plain
+    if l1_ratio:  # the split keeps exact zeros
+        assert np.array_equal(jacobi.coef == 0, plain.coef == 0)
+        assert (jacobi.coef == 0).any()
 
 
 def _started(stragglers, seed=0):

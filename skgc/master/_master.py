@@ -3,8 +3,10 @@
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 
 from ..backends import Work, unpack
+from ..objective import PartitionedData
 from ..stragglers import StragglerEstimator
 from ._decoding import make_decoder
 from ._estimates import CurvatureEstimate, GradientEstimate
@@ -94,6 +96,25 @@ class Master:
     def normaliser(self):
         """What the loss sums are divided by (the number of samples)."""
         return self.data.normaliser
+
+    def curvature_diagonal(self):
+        """``(coef_diagonal, intercept_diagonal)``: the diagonal of a bound on the mean
+        data term's Hessian, the loss's smoothness times the weighted mean square of each
+        column (and of the intercept's column of ones), from the master's copy of the data
+        (one pass). None for a loss without a smoothness bound, or data on a cluster."""
+        smoothness = self.datafit.loss.smoothness
+        if smoothness is None or not isinstance(self.data, PartitionedData):
+            return None
+        X, weight = self.data.X, self.data.sample_weight
+        if sp.issparse(X):
+            rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+            squares = np.bincount(X.indices, weights=np.square(X.data) * weight[rows],
+                                  minlength=X.shape[1])
+        else:
+            squares = np.einsum("ij,ij,i->j", X, X, weight)
+        scale = smoothness / self.normaliser
+        intercept = scale * weight.sum() if self.datafit.fit_intercept else 0.0
+        return scale * squares, intercept
 
     # -- rounds ---------------------------------------------------------------------
 
