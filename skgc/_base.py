@@ -19,7 +19,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from ._callbacks import CallbackSupportMixin, IterationCallbacks, with_callbacks
 from .backends import BACKENDS, Backend
 from .coding import CODE_NAMES, GradientCode
-from .master import CurvatureOracle
+from .master import CompleteGradientOracle, CurvatureOracle
 from .objective import Datafit, Penalty, get_loss
 from .plan import make_plan
 from .solver import (SCHEDULES, SOLVERS, NewtonSettings, StepSchedule, coded_gradient_descent,
@@ -244,9 +244,11 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
                     validation_score=validation, n_iter_no_change=self.n_iter_no_change,
                     verbose=self.verbose, callback=on_iteration)
             elif solver == "lbfgs":
-                result = lbfgs_solver(master.gradient, coef, intercept, penalty,
+                result = lbfgs_solver(self._exact_gradients(master, plan.code), coef,
+                                      intercept, penalty,
                                       max_iter=max_iter, tol=tol,
                                       smoothing=_initial_smoothing(plan.datafit.loss),
+                                      diagonal=master.curvature_diagonal(),
                                       callback=on_iteration)
             else:
                 result = self._gradient_descent(
@@ -268,30 +270,34 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
         """The solver that ``solver="auto"`` means for this fit.
 
         Newton-type steps when the curvature model is small enough
-        (``n_features < max_newton_features``), L-BFGS beyond when who answers is certain;
-        coded gradient descent for ``partial_fit`` (one step on the batch, as SGD does),
+        (``n_features < max_newton_features``), L-BFGS beyond (on exact values and
+        gradients, under stragglers too: see :meth:`_exact_gradients`); coded gradient
+        descent for ``partial_fit`` (one step on the batch, as SGD does), for an explicit
+        learning-rate schedule or averaging (SGD's options that only gradient descent has),
         for the perceptron (its objective's minimiser is zero, a constant prediction: its
         own steps leave zero, since a sample on the boundary counts as misclassified),
-        for an explicit learning-rate schedule or averaging (SGD's options that only
-        gradient descent has), for wide data under stragglers, and when the decoded
-        gradient keeps a noise floor (an inexact code without the control variate: gradient
-        descent then averages its iterates, which Newton steps do not).
+        and, below ``max_newton_features``, when the decoded gradient keeps a noise floor
+        (an inexact code without the control variate: gradient descent then averages its
+        iterates, which Newton steps do not).
         """
-        noisy = not code.waits_for_all and code.residual_error("independent") > 1e-12
-        if self.solver == "lbfgs" and noisy and self._patience(code)[0]:
-            raise ValueError(
-                "solver='lbfgs' needs exact gradients, and the code decodes approximate ones "
-                f"under these stragglers (code {code.name!r}). Use solver='newton' or 'gd' "
-                "(or 'auto'), or a code that waits for every worker (code='full')."
-            )
         if self.solver != "auto":
             return self.solver
         if incremental or self.learning_rate != "auto" or self.average or (
-                noisy and not master.variance_reduced) or self.loss == "perceptron":
+                self.loss == "perceptron"):
             return "gd"
-        if n_features < self.max_newton_features:
-            return "newton"
-        return "gd" if self._patience(code)[0] else "lbfgs"
+        if n_features >= self.max_newton_features:
+            return "lbfgs"
+        noisy = not code.waits_for_all and code.residual_error("independent") > 1e-12
+        return "gd" if noisy and not master.variance_reduced else "newton"
+
+    def _exact_gradients(self, master, code):
+        """What L-BFGS asks for values and gradients: the master's decoded ones when every
+        worker answers every round; under stragglers, every partition's sums topped up
+        at every iterate (:class:`skgc.master.CompleteGradientOracle`: exact, at the cost
+        of the rounds that ask again for the partitions whose holders all straggled)."""
+        if self._patience(code)[0]:
+            return CompleteGradientOracle(master).gradient
+        return master.gradient
 
     def _holds_objective(self, plan):
         """Whether the master answers gradients from the partitions' exact quadratic models

@@ -114,14 +114,16 @@ default=None
         elastic-net), with a line search without stragglers and steps damped to the
         workers' mean answer rate with them; it converges in a few passes whatever the
         conditioning of ``X``. Non-smooth losses (hinge, perceptron, epsilon-insensitive)
-        are smoothed, ever more finely, down to ``tol``. "lbfgs": L-BFGS on decoded
-        gradients (no curvature from the workers), for wide data without stragglers; it
-        needs exact gradients and is refused under stragglers with an approximate code.
-        "gd": the paper's coded (proximal) gradient descent with ``learning_rate``'s
-        schedule. "auto": "newton" below ``max_newton_features`` features; beyond, "lbfgs"
-        without stragglers and "gd" with them; "gd" for ``partial_fit``, averaging, an
-        explicit ``learning_rate`` and the perceptron (whose objective is minimised by
-        zero coefficients: its own steps, as SGD's, stop at a separator instead). The choice is the fitted ``solver_``.
+        are smoothed, ever more finely, down to ``tol``. "lbfgs": L-BFGS on exact values
+        and gradients (no curvature from the workers), for wide data; under stragglers
+        the workers send their partitions' sums uncoded, and the partitions whose holders
+        all straggled are asked for again until every one has been delivered at the
+        iterate. "gd": the paper's coded (proximal) gradient descent with
+        ``learning_rate``'s schedule. "auto": "newton" below ``max_newton_features``
+        features and "lbfgs" beyond; "gd" for ``partial_fit``, averaging, an explicit
+        ``learning_rate`` and the perceptron (whose objective is minimised by zero
+        coefficients: its own steps, as SGD's, stop at a separator instead). The choice
+        is the fitted ``solver_``.
     max_newton_features : int, default=1000
         "auto" uses Newton steps when ``n_features`` is below this: the master then
         solves ``n_features x n_features`` systems and the workers send matrices of that

@@ -102,7 +102,7 @@ def test_auto_chooses_the_solver_the_fit_needs():
 
     assert solver() == "newton"
     assert solver(max_newton_features=5) == "lbfgs"  # wide for the curvature model
-    assert solver(max_newton_features=5, stragglers=0.2) == "gd"
+    assert solver(max_newton_features=5, stragglers=0.2) == "lbfgs"  # topped-up gradients
     assert solver(learning_rate="constant") == "gd"  # an SGD schedule asked for
     assert solver(average=True) == "gd"
     # an inexact code without the control variate keeps a noise floor: gd averages it out

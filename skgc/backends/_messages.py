@@ -13,16 +13,17 @@ class Work(NamedTuple):
 
     Attributes
     ----------
-    kind : {"gradient", "hessian"}
+    kind : {"gradient", "hessian", "sums"}
         "gradient": the coded value and gradient sums ``f_j``; "hessian": the Hessian sums
         of each partition the worker holds, uncoded (the master keeps, per partition, the
-        latest one any holder delivered).
+        latest one any holder delivered); "sums": the same answer without the Hessians
+        (each partition's uncoded value and gradient sums), for data too wide for them.
     coef : ndarray of shape (n_features, n_outputs)
     intercept : ndarray of shape (n_outputs,)
     smoothing : float or None, default=None
         Smooth a non-smooth loss by this width (:meth:`skgc.objective.Loss.smoothed`).
     partitions : tuple of int or None, default=None
-        For a Hessian: the partitions wanted (None: all the worker holds); the master
+        For "hessian" and "sums": the partitions wanted (None: all the worker holds); the master
         does not ask again for a constant curvature it already holds.
     """
 

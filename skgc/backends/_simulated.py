@@ -15,7 +15,8 @@ class SimulatedBackend(Backend):
     A round costs one pass over the data whatever the load: every partition's sums are
     computed once (:meth:`skgc.objective.Datafit.partition_sums`) and each worker's
     message ``f_j = sum_k C[j, k] g_k`` is a row of ``C`` times them; a Hessian round
-    computes each wanted partition's Hessian once, whoever holds it.
+    computes each wanted partition's Hessian once, whoever holds it (a "sums" round, its
+    value and gradient sums only).
 
     From :meth:`start` to :meth:`close` (the fit) BLAS runs on one thread, as one worker
     does (the process workers do too). The rounds' products are mostly matrix-vector ones,
@@ -31,7 +32,7 @@ class SimulatedBackend(Backend):
         alive, duration = iteration_outcome(delays, deadline, done)
         if not alive.any():
             return Round({}, alive, duration)
-        if work.kind == "hessian":
+        if work.kind in ("hessian", "sums"):
             answers = self._hessians(work, alive)
         else:
             answers = self._messages(work, coefficients, alive)
@@ -76,22 +77,29 @@ class SimulatedBackend(Backend):
         held = {int(k) for j in np.flatnonzero(alive) for k in self.supports[j]} & wanted
         datafit = self.datafit.smoothed(work.smoothing)
         data, coef, intercept = self.data, work.coef, work.intercept
+        hessian = work.kind == "hessian"
         if len(held) == data.n_partitions:  # every partition: predicted in one pass
             pred, sums = self._known_sums(work)
             if pred is None:
                 pred = datafit.predict(data.X, coef, intercept)
                 sums = datafit.partition_sums(data, coef, intercept, pred=pred)
-            hessians = datafit.partition_hessians(data, coef, intercept, pred=pred)
+            hessians = (datafit.partition_hessians(data, coef, intercept, pred=pred)
+                        if hessian else {})
         else:  # only the partitions asked for and reached, as a worker would
             hessians, sums = {}, {}
             for k in held:
-                hessians[k], *message = datafit.hessian_and_sums(*data.partition(k), coef,
-                                                                 intercept)
+                X, Y, weight = data.partition(k)
+                if hessian:
+                    hessians[k], *message = datafit.hessian_and_sums(X, Y, weight, coef,
+                                                                     intercept)
+                else:
+                    message = datafit.sums(X, Y, weight, coef, intercept)
                 sums[k] = pack(*message)
         answers = {}
         for j in np.flatnonzero(alive):
             mine = [int(k) for k in self.supports[j] if k in held]
-            answers[int(j)] = (mine, [hessians[k] for k in mine], [sums[k] for k in mine])
+            answers[int(j)] = (mine, [hessians[k] for k in mine if k in hessians],
+                               [sums[k] for k in mine])
         return answers
 
 

@@ -47,9 +47,10 @@ class WorkerShard:
         """The message for ``work``: ``(value, grad_coef, grad_intercept)`` for a gradient;
         for a Hessian ``(partitions, hessians, sums)``: the wanted partitions it holds,
         each one's Hessian sums (``(n_blocks, size, size)``) and its uncoded packed value
-        and gradient sums at the same iterate."""
+        and gradient sums at the same iterate (for "sums", the same without the Hessians:
+        an empty list)."""
         datafit = self.datafit.smoothed(work.smoothing)
-        if work.kind == "hessian":
+        if work.kind in ("hessian", "sums"):
             return self._hessians(datafit, work)
         return self.message(work.coef, work.intercept, weights, datafit)
 
@@ -60,8 +61,9 @@ class WorkerShard:
         hessians, sums = [], []
         for i in wanted:
             X, Y, sample_weight = self.blocks[i]
-            hessians.append(datafit.hessian_sums(X, Y, sample_weight, work.coef,
-                                                 work.intercept))
+            if work.kind == "hessian":
+                hessians.append(datafit.hessian_sums(X, Y, sample_weight, work.coef,
+                                                     work.intercept))
             sums.append(pack(*datafit.sums(X, Y, sample_weight, work.coef, work.intercept)))
         return [int(self.support[i]) for i in wanted], hessians, sums
 

@@ -3,8 +3,10 @@
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 
 from ..backends import Work, unpack
+from ..objective import PartitionedData
 from ..stragglers import StragglerEstimator
 from ._decoding import make_decoder
 from ._estimates import CurvatureEstimate, GradientEstimate
@@ -95,6 +97,25 @@ class Master:
         """What the loss sums are divided by (the number of samples)."""
         return self.data.normaliser
 
+    def curvature_diagonal(self):
+        """``(coef_diagonal, intercept_diagonal)``: the diagonal of a bound on the mean
+        data term's Hessian, the loss's smoothness times the weighted mean square of each
+        column (and of the intercept's column of ones), from the master's copy of the data
+        (one pass). None for a loss without a smoothness bound, or data on a cluster."""
+        smoothness = self.datafit.loss.smoothness
+        if smoothness is None or not isinstance(self.data, PartitionedData):
+            return None
+        X, weight = self.data.X, self.data.sample_weight
+        if sp.issparse(X):
+            rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+            squares = np.bincount(X.indices, weights=np.square(X.data) * weight[rows],
+                                  minlength=X.shape[1])
+        else:
+            squares = np.einsum("ij,ij,i->j", X, X, weight)
+        scale = smoothness / self.normaliser
+        intercept = scale * weight.sum() if self.datafit.fit_intercept else 0.0
+        return scale * squares, intercept
+
     # -- rounds ---------------------------------------------------------------------
 
     def gradient(self, coef, intercept, smoothing=None):
@@ -124,16 +145,28 @@ class Master:
         """One round: the Hessian sums of the partitions held by the workers who answered,
         only of ``partitions`` if given (a :class:`CurvatureEstimate`). The round ends as
         soon as every wanted partition has a holder who answered."""
+        return self._partition_round("hessian", coef, intercept, smoothing, partitions)
+
+    def partition_sums(self, coef, intercept, smoothing=None, partitions=None):
+        """One round: the uncoded value and gradient sums of the partitions held by the
+        workers who answered, only of ``partitions`` if given (a
+        :class:`CurvatureEstimate` without blocks). The round ends as soon as every wanted
+        partition has a holder who answered."""
+        return self._partition_round("sums", coef, intercept, smoothing, partitions)
+
+    def _partition_round(self, kind, coef, intercept, smoothing, partitions):
+        """A round of per-partition answers ("hessian" or "sums")."""
         allocation = self.code.allocation
         if partitions is not None:
             partitions = tuple(int(k) for k in partitions)
             allocation = allocation[:, list(partitions)]
-        rnd = self._round(Work("hessian", coef, intercept, smoothing, partitions),
+        rnd = self._round(Work(kind, coef, intercept, smoothing, partitions),
                           lambda alive: allocation[alive].any(axis=0).all())
         blocks, sums = {}, {}
         for held, hessians, packed in rnd.answers.values():
-            for k, block, message in zip(held, hessians, packed):
+            for k, block in zip(held, hessians):  # none in a "sums" round
                 blocks.setdefault(int(k), block)
+            for k, message in zip(held, packed):
                 sums.setdefault(int(k), message)
         return CurvatureEstimate(blocks, sums, int(rnd.alive.sum()), rnd.duration, rnd.alive)
 

@@ -5,17 +5,29 @@ value and gradient. An l1 penalty is handled exactly by splitting the coefficien
 positive and negative parts with bounds (zeros are then exact). Non-smooth losses are
 smoothed, with the width shrinking by 10 between runs down to ``tol`` times the
 objective, as in :mod:`skgc.solver._newton`.
+
+L-BFGS runs on one BLAS thread: its own products are vector operations of the problem's
+size, which extra threads slow down (on a loaded machine, threads spinning for a core made
+scipy's L-BFGS-B 10x slower on 10,000 coefficients).
 """
 
 import warnings
+from functools import cache
 
 import numpy as np
 from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
+from threadpoolctl import ThreadpoolController
 
 from ._gd import SolverResult, _check_finite, _History
 
 __all__ = ["lbfgs_solver"]
+
+
+@cache
+def _blas_controller():
+    """The process's thread pools, inspected once (inspecting costs ~10 ms)."""
+    return ThreadpoolController()
 
 
 class _Stop(Exception):
@@ -23,7 +35,7 @@ class _Stop(Exception):
 
 
 def lbfgs_solver(oracle, coef, intercept, penalty, *, max_iter, tol, smoothing=None,
-                 callback=None):
+                 diagonal=None, callback=None):
     """Minimise ``mean data term + penalty`` with L-BFGS-B.
 
     Parameters
@@ -41,6 +53,12 @@ def lbfgs_solver(oracle, coef, intercept, penalty, *, max_iter, tol, smoothing=N
     smoothing : float or None, default=None
         Initial smoothing width of a non-smooth loss, relative to its mean value at the
         start.
+    diagonal : tuple or None, default=None
+        ``(coef_diagonal, intercept_diagonal)``: a diagonal bound on the data term's
+        curvature, shapes ``(n_features,)`` and ``()`` (the same for every output). L-BFGS
+        then runs on the coefficients scaled by the square root of this diagonal plus the
+        l2 strength (Jacobi preconditioning): on sparse 8e4 x 1e4 data, 9 iterations
+        instead of 39 for ridge and 6 instead of 20 for log-loss, to smaller gaps.
     callback : callable or None
         ``callback(iteration, coef, intercept)``; a true return value stops.
 
@@ -48,7 +66,7 @@ def lbfgs_solver(oracle, coef, intercept, penalty, *, max_iter, tol, smoothing=N
     -------
     SolverResult
     """
-    problem = _SplitProblem(oracle, coef.shape, intercept.shape, penalty)
+    problem = _SplitProblem(oracle, coef.shape, intercept.shape, penalty, diagonal)
     x = problem.pack(coef, intercept)
     if smoothing is not None:
         smoothing *= max(oracle(coef, intercept, None).value, 1e-12)
@@ -64,11 +82,12 @@ def lbfgs_solver(oracle, coef, intercept, penalty, *, max_iter, tol, smoothing=N
                 raise _Stop
 
         try:
-            result = minimize(problem, x, jac=True, method="L-BFGS-B", bounds=problem.bounds,
-                              callback=on_iteration,
-                              options={"maxiter": max(max_iter - iterations, 1),
-                                       "ftol": 1e-12 if tol is None else tol,
-                                       "gtol": 1e-10, "maxcor": 10})
+            with _blas_controller().limit(limits=1, user_api="blas"):
+                result = minimize(problem, x, jac=True, method="L-BFGS-B",
+                                  bounds=problem.bounds, callback=on_iteration,
+                                  options={"maxiter": max(max_iter - iterations, 1),
+                                           "ftol": 1e-12 if tol is None else tol,
+                                           "gtol": 1e-10, "maxcor": 10})
             x, converged = result.x, bool(result.success)
         except _Stop:
             x, converged, stopped = problem.last_x, True, True
@@ -89,9 +108,9 @@ def lbfgs_solver(oracle, coef, intercept, penalty, *, max_iter, tol, smoothing=N
 class _SplitProblem:
     """The objective as a function of one flat vector ``[coef+, coef-, intercept]``
     (``coef = coef+ - coef-``, both non-negative) when there is an l1 term, or
-    ``[coef, intercept]`` otherwise."""
+    ``[coef, intercept]`` otherwise, each entry multiplied by its :attr:`scale`."""
 
-    def __init__(self, oracle, coef_shape, intercept_shape, penalty):
+    def __init__(self, oracle, coef_shape, intercept_shape, penalty, diagonal=None):
         self.oracle, self.penalty = oracle, penalty
         self.coef_shape, self.intercept_shape = coef_shape, intercept_shape
         self.split = penalty.l1 > 0
@@ -102,17 +121,35 @@ class _SplitProblem:
             self.bounds = [(0.0, None)] * (2 * size) + [(None, None)] * n_intercept
         else:
             self.bounds = None
+        self.scale = self._scale(diagonal, coef_shape, n_intercept)
         self.smoothing = None
         self.history = _History()
         self.last_x, self.last_value = None, np.inf
 
+    def _scale(self, diagonal, coef_shape, n_intercept):
+        """Square roots of the diagonal curvature bound (plus the l2 strength), one per
+        entry of the flat vector; ones without a diagonal."""
+        n_features, n_outputs = coef_shape
+        if diagonal is None:
+            coef_scale, intercept_scale = np.ones(n_features), 1.0
+        else:
+            coef_scale = np.sqrt(np.asarray(diagonal[0], dtype=float) + self.penalty.l2)
+            intercept_scale = np.sqrt(float(diagonal[1]))
+        coef_scale = np.repeat(np.where(coef_scale > 0, coef_scale, 1.0), n_outputs)
+        parts = [coef_scale] * (2 if self.split else 1)
+        parts.append(np.full(n_intercept, intercept_scale if intercept_scale > 0 else 1.0))
+        return np.concatenate(parts)
+
     def pack(self, coef, intercept):
         if self.split:
             flat = coef.ravel()
-            return np.concatenate([np.maximum(flat, 0), np.maximum(-flat, 0), intercept])
-        return np.concatenate([coef.ravel(), intercept])
+            x = np.concatenate([np.maximum(flat, 0), np.maximum(-flat, 0), intercept])
+        else:
+            x = np.concatenate([coef.ravel(), intercept])
+        return x * self.scale
 
-    def unpack(self, x):
+    def unpack(self, u):
+        x = u / self.scale
         size = self.size
         if self.split:
             flat, intercept = x[:size] - x[size:2 * size], x[2 * size:]
@@ -120,8 +157,9 @@ class _SplitProblem:
             flat, intercept = x[:size], x[size:]
         return flat.reshape(self.coef_shape).copy(), intercept.reshape(self.intercept_shape)
 
-    def __call__(self, x):
-        coef, intercept = self.unpack(x)
+    def __call__(self, u):
+        x = u / self.scale
+        coef, intercept = self.unpack(u)
         estimate = self.oracle(coef, intercept, self.smoothing)
         value = estimate.value + 0.5 * self.penalty.l2 * np.vdot(coef, coef)
         value += self.penalty.l1 * (x[:2 * self.size].sum() if self.split else 0.0)
@@ -133,5 +171,5 @@ class _SplitProblem:
         else:
             grad = np.concatenate([grad, estimate.grad_intercept])
         self.history.append(value, estimate, 1.0)
-        self.last_x, self.last_value = x.copy(), value
-        return value, grad
+        self.last_x, self.last_value = u.copy(), value
+        return value, grad / self.scale
