@@ -98,7 +98,7 @@ class SimulatedBackend(Backend):
         answers = {}
         for j in np.flatnonzero(alive):
             mine = [int(k) for k in self.supports[j] if k in held]
-            answers[int(j)] = (mine, [hessians[k] for k in mine if k in hessians],
+            answers[int(j)] = (mine, [hessians[k] for k in mine] if hessian else [],
                                [sums[k] for k in mine])
         return answers
 
