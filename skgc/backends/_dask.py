@@ -12,6 +12,7 @@ from ._dask_data import (ClusterPartitions, current_client, rejoin_task, secede_
 from ._live import LiveBackend
 from ._messages import Round
 from ._worker import Work, WorkerShard
+from ._worker_blocks import aligned_shard
 
 __all__ = ["DaskBackend"]
 
@@ -239,7 +240,9 @@ class DaskBackend(LiveBackend):
             self._generation += 1
             return self._cluster_data.place(j, self.supports[j], self._datafit,
                                             self._where[j], self._generation)
-        return self._client.scatter(self._shards[j], workers=[self._where[j]], hash=False)
+        scattered = self._client.scatter(self._shards[j], workers=[self._where[j]], hash=False)
+        return self._client.submit(aligned_shard, scattered, workers=[self._where[j]],
+                                   allow_other_workers=False, pure=False)
 
     def _post(self, tag, work, delays, weights):
         work = tuple(work)  # a plain tuple travels without a class path

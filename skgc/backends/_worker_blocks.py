@@ -11,8 +11,8 @@ import scipy.sparse as sp
 
 from ._worker import WorkerShard
 
-__all__ = ["join_partition", "shard_from_partitions", "block_gram", "block_matvec",
-           "block_max_abs", "as_matrix"]
+__all__ = ["join_partition", "shard_from_partitions", "aligned", "aligned_shard",
+           "block_gram", "block_matvec", "block_max_abs", "as_matrix"]
 
 
 def as_matrix(block, dtype):
@@ -46,8 +46,31 @@ def join_partition(dtype, n_x, *blocks):
 
 
 def shard_from_partitions(datafit, support, *partitions):
-    """Logical worker's shard: the partitions of its support, already on its Dask worker."""
-    return WorkerShard(datafit, list(partitions), support)
+    """Logical worker's shard: the partitions of its support, already on its Dask worker
+    (those Dask copied from another worker re-aligned, see :func:`aligned`)."""
+    return WorkerShard(datafit, [tuple(aligned(array) for array in partition)
+                                 for partition in partitions], support)
+
+
+def aligned_shard(shard):
+    """``shard`` with every array aligned (:func:`aligned`): a shard scattered from the
+    client arrives in one frame, its arrays at any byte."""
+    return shard_from_partitions(shard.datafit, shard.support, *shard.blocks)
+
+
+def aligned(array):
+    """``array``, or an aligned copy of it if its buffer is not aligned to its item size.
+
+    An array that Dask copied from another worker may start at any byte of the received
+    frame; BLAS then takes slow paths (measured: the sums of a 125,000 x 50 float64
+    partition 5 times slower, the same as a fresh copy of it).
+    """
+    if sp.issparse(array):
+        parts = (array.data, array.indices, array.indptr)
+        if all(part.flags.aligned for part in parts):
+            return array
+        return sp.csr_matrix(tuple(np.array(part) for part in parts), shape=array.shape)
+    return array if array.flags.aligned else np.array(array, order="C")
 
 
 def block_gram(partition, fit_intercept, scale, normaliser):
