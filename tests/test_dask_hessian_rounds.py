@@ -75,3 +75,38 @@ def test_hessian_round_delivers_each_wanted_partition_exactly(started, partition
         for block in blocks:  # a hedged partition may come twice, equal
             np.testing.assert_allclose(block, expected, rtol=1e-12)
     assert rnd.alive.sum() == len(rnd.answers)
+
+
+def test_newton_log_loss_on_dask_arrays_equals_the_numpy_fit(client, binary_data):
+    import dask.array as da
+
+    from skgc import CodedGradientClassifier
+
+    X, y = binary_data
+    params = dict(loss="log_loss", n_workers=4, load=2, shuffle=False, random_state=0)
+    model = CodedGradientClassifier(backend=DaskBackend(client=client), **params).fit(
+        da.from_array(X, chunks=(75, X.shape[1])), da.from_array(y, chunks=75))
+    reference = CodedGradientClassifier(backend="simulated", **params).fit(X, y)
+    assert model.solver_ == "newton"
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(model.intercept_, reference.intercept_, rtol=0, atol=1e-10)
+
+
+def test_hessian_rounds_on_cluster_data_copy_no_shard(client, binary_data):
+    import dask.array as da
+
+    X, y = binary_data
+    Y = np.where(y > 0, 1.0, -1.0)
+    plan = make_plan(da.from_array(X, chunks=(75, X.shape[1])), da.from_array(Y, chunks=75),
+                     loss="log_loss", n_workers=4, code="cyclic", load=2,
+                     backend=DaskBackend(client=client), random_state=0)
+    coef, intercept = np.full((X.shape[1], 1), 0.1), np.zeros(1)
+    with plan.backend.start(plan.data, plan.datafit, plan.code.allocation) as backend:
+        rnd = backend.round(Work("hessian", coef, intercept), plan.code.coefficients,
+                            np.zeros(4), 30.0, _covered(plan.code.allocation, range(4)))
+        assert backend._placed == [None] * 4  # no logical worker's shard was built
+        gradient = backend.round(Work("gradient", coef, intercept), plan.code.coefficients,
+                                 np.zeros(4), 30.0, plan.code.decodable)
+        assert None not in backend._placed and gradient.alive.any()
+    delivered = {k for held, _, _ in rnd.answers.values() for k in held}
+    assert delivered == {0, 1, 2, 3}

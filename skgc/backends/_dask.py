@@ -7,12 +7,11 @@ from concurrent.futures import CancelledError
 
 import numpy as np
 
-from ._dask_data import (ClusterPartitions, current_client, rejoin_task, secede_if_in_task,
-                         wait_until_covered)
+from ._dask_data import ClusterPartitions, current_client, rejoin_task, secede_if_in_task
 from ._live import LiveBackend
 from ._messages import Round
 from ._worker import Work, WorkerShard
-from ._worker_blocks import aligned_shard
+from ._worker_blocks import aligned_shard, partitions_answer
 
 __all__ = ["DaskBackend"]
 
@@ -126,9 +125,14 @@ class DaskBackend(LiveBackend):
         self._datafit = datafit
         self._holders = [np.flatnonzero([k in support for support in self.supports])
                          for k in range(data.n_partitions)]
-        self._placed = [self._place(j) for j in range(self.n_workers)]
-        if self._cluster_data is not None:  # the first round must not wait for the copies
-            wait_until_covered(self._placed, self.supports, data.n_partitions)
+        if self._cluster_data is not None:
+            # shards are built when a coded round first needs them: a Hessian round reads
+            # the partitions where they are, so a fit of Hessian rounds copies nothing
+            self._placed = [None] * self.n_workers
+            holding = self._client.who_has(data.partitions())
+            self._local = [set(holding.get(future.key, ())) for future in data.partitions()]
+        else:
+            self._placed = [self._place(j) for j in range(self.n_workers)]
 
     # -- Hessian rounds: each partition computed by one holder, hedged ---------------
 
@@ -195,12 +199,15 @@ class DaskBackend(LiveBackend):
 
     def _primaries(self, wanted):
         """``{j: [k, ...]}``: one holder per wanted partition, spread evenly, preferring
-        workers that answered lately (fewest consecutive misses)."""
+        one whose Dask worker has the partition already, then one that answered lately
+        (fewest consecutive misses)."""
         count = np.zeros(self.n_workers, int)
         chosen = {}
         for k in sorted(wanted, key=lambda k: (len(self._holders[k]), k)):
             holders = self._holders[k]
-            j = int(holders[np.lexsort((holders, self._misses[holders], count[holders]))[0]])
+            remote = np.array([not self._holds(j, k) for j in holders])
+            j = int(holders[np.lexsort((holders, self._misses[holders], remote,
+                                        count[holders]))[0]])
             count[j] += 1
             chosen.setdefault(j, []).append(k)
         return chosen
@@ -219,14 +226,25 @@ class DaskBackend(LiveBackend):
             chosen.setdefault(int(j), []).append(k)
         return chosen
 
+    def _holds(self, j, k):
+        """Whether logical worker ``j``'s Dask worker has partition ``k`` (or its shard)."""
+        if self._cluster_data is None:
+            return True
+        return self._where[j] in self._local[k]
+
     def _ask(self, tag, work, pieces, weights, asked):
-        """Submit ``work`` for the partitions ``pieces[j]`` to each worker ``j``."""
+        """Submit ``work`` for the partitions ``pieces[j]`` to each worker ``j`` (on data
+        that live on the cluster, computed from the partitions themselves)."""
         for j, partitions in pieces.items():
             piece = tuple(Work(*work)._replace(partitions=tuple(partitions)))
             self.bytes_sent += len(pickle.dumps((piece, 0.0, weights[j])))
+            if self._cluster_data is None:
+                task, inputs = _message, (self._placed[j], piece, 0.0, weights[j])
+            else:
+                blocks = [self._cluster_data.partitions()[k] for k in partitions]
+                task, inputs = partitions_answer, (self._datafit, piece, *blocks)
             future = self._client.submit(
-                _message, self._placed[j], piece, 0.0, weights[j],
-                key=f"skgc-{self._token}-{tag}-{j}-{min(partitions)}",
+                task, *inputs, key=f"skgc-{self._token}-{tag}-{j}-{min(partitions)}",
                 workers=[self._where[j]], allow_other_workers=False, pure=False)
             self._futures[future] = j
             for k in partitions:
@@ -234,6 +252,12 @@ class DaskBackend(LiveBackend):
 
     def _addresses(self):
         return sorted(self._client.scheduler_info()["workers"])
+
+    def _shard(self, j):
+        """The future of logical worker ``j``'s shard, placed the first time it is needed."""
+        if self._placed[j] is None:
+            self._placed[j] = self._place(j)
+        return self._placed[j]
 
     def _place(self, j):
         if self._cluster_data is not None:
@@ -248,7 +272,7 @@ class DaskBackend(LiveBackend):
         work = tuple(work)  # a plain tuple travels without a class path
         self.bytes_sent += sum(len(pickle.dumps((work, 0.0, row))) for row in weights)
         self._futures = {
-            self._client.submit(_message, self._placed[j], work, float(delay), weights[j],
+            self._client.submit(_message, self._shard(j), work, float(delay), weights[j],
                                 key=f"skgc-{self._token}-{tag}-{j}", workers=[self._where[j]],
                                 allow_other_workers=False, pure=False): j
             for j, delay in enumerate(delays)
@@ -297,7 +321,8 @@ class DaskBackend(LiveBackend):
             self._client.cancel(late)
         self._futures = {}
         self._misses = np.where(alive, 0, self._misses + 1)
-        lost = [j for j, placed in enumerate(self._placed) if placed.status in _LOST]
+        lost = [j for j, placed in enumerate(self._placed)
+                if placed is not None and placed.status in _LOST]
         now = time.monotonic()
         if lost or ((self._misses >= 2).any() and now - self._checked > self._recheck_seconds):
             self._checked = now
@@ -314,6 +339,8 @@ class DaskBackend(LiveBackend):
             if address not in addresses or j in lost:
                 if address not in addresses:
                     self._where[j] = addresses[j % len(addresses)]
+                if self._placed[j] is None:
+                    continue  # placed when first needed, on its new worker
                 try:
                     self._placed[j] = self._place(j)
                 except (KeyError, OSError, TimeoutError, CancelledError):
@@ -324,7 +351,8 @@ class DaskBackend(LiveBackend):
         client = getattr(self, "_client", None)
         if client is None:
             return
-        pending = list(getattr(self, "_futures", ())) + list(getattr(self, "_placed", ()))
+        pending = list(getattr(self, "_futures", ())) + [
+            placed for placed in getattr(self, "_placed", ()) if placed is not None]
         if pending and client.status == "running":
             client.cancel(pending)
         self._futures, self._placed, self._shards, self._client = {}, [], [], None

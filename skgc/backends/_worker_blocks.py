@@ -9,10 +9,10 @@ Kept light (numpy and scipy only) so that Dask workers import it fast.
 import numpy as np
 import scipy.sparse as sp
 
-from ._worker import WorkerShard
+from ._worker import Work, WorkerShard
 
-__all__ = ["join_partition", "shard_from_partitions", "aligned", "aligned_shard",
-           "block_gram", "block_matvec", "block_max_abs", "as_matrix"]
+__all__ = ["join_partition", "shard_from_partitions", "partitions_answer", "aligned",
+           "aligned_shard", "block_gram", "block_matvec", "block_max_abs", "as_matrix"]
 
 
 def as_matrix(block, dtype):
@@ -34,10 +34,11 @@ def join_partition(dtype, n_x, *blocks):
     """``(X_k, Y_k, sample_weight_k)`` of one partition from its row blocks.
 
     ``blocks`` are the partition's ``n_x`` blocks of ``X``, then as many of ``Y``, then of
-    the sample weights, in row order. A partition of one block is that block (no copy).
+    the sample weights, in row order. A partition of one block is that block (no copy,
+    unless it arrived unaligned: :func:`aligned`).
     """
     xs, ys, ws = blocks[:n_x], blocks[n_x:2 * n_x], blocks[2 * n_x:]
-    xs = [as_matrix(x, dtype) for x in xs]
+    xs = [aligned(as_matrix(x, dtype)) for x in xs]
     X = xs[0] if len(xs) == 1 else (sp.vstack(xs, format="csr") if sp.issparse(xs[0])
                                     else np.concatenate(xs))
     Y = np.concatenate([np.asarray(y, dtype=np.float64).reshape(len(y), -1) for y in ys])
@@ -50,6 +51,13 @@ def shard_from_partitions(datafit, support, *partitions):
     (those Dask copied from another worker re-aligned, see :func:`aligned`)."""
     return WorkerShard(datafit, [tuple(aligned(array) for array in partition)
                                  for partition in partitions], support)
+
+
+def partitions_answer(datafit, work, *partitions):
+    """A Hessian request's answer computed from the partitions themselves (where they
+    live; those of ``work.partitions``, in order), without a logical worker's shard."""
+    work = Work(*work)
+    return shard_from_partitions(datafit, work.partitions, *partitions).answer(work, ())
 
 
 def aligned_shard(shard):
