@@ -45,6 +45,14 @@ def test_primaries_give_each_partition_one_holder_evenly(started):
     assert max(len(partitions) for partitions in chosen.values()) == 1  # 4 for 4 workers
 
 
+def test_primaries_avoid_a_worker_that_missed_the_last_round(started):
+    plan, backend = started
+    backend._misses[:] = [0, 1, 0, 0]
+    chosen = backend._primaries(set(range(4)))
+    assert 1 not in chosen
+    assert sorted(k for partitions in chosen.values() for k in partitions) == [0, 1, 2, 3]
+
+
 def test_a_late_partition_goes_to_a_holder_not_asked_that_answered(started):
     plan, backend = started
     holders = np.flatnonzero(plan.code.allocation[:, 0])

@@ -155,7 +155,8 @@ class DaskBackend(LiveBackend):
         half of them answered is asked of another holder. Hessians are not coded: with
         the code's replication every holder would compute them, ``load`` times the work.
         The round ends when every wanted partition has arrived (what the master's
-        ``done`` asks of a Hessian round), at the deadline (or its rule's cut), or when
+        ``done`` asks of a Hessian round), at the deadline (or its rule's cut, which a
+        hedge pushes back to give the hedged piece as long as the first ones had), or when
         nothing more can come. A worker is alive if it delivered a partition."""
         self._tag += 1
         tag, start = self._tag, time.perf_counter()
@@ -167,7 +168,7 @@ class DaskBackend(LiveBackend):
         rule = self.deadline_rule
         limit = start + (deadline if rule is None else max(deadline, self.patience))
         needed = max(1, -(-len(self._futures) // 2))
-        hedge_at, heard, answers, delivered = np.inf, 0, {}, set()
+        hedge_at, heard, answers, delivered, reference = np.inf, 0, {}, set(), None
         while not wanted <= delivered:
             now = time.perf_counter()
             if now >= limit:
@@ -179,6 +180,9 @@ class DaskBackend(LiveBackend):
                         break  # no holder left to ask
                 else:
                     self._ask(tag, work, extra, weights, asked)
+                    if rule is not None and reference is not None:  # as long as the first
+                        limit = min(start + max(deadline, self.patience),
+                                    max(limit, now + rule.cut(reference)))
                 hedge_at = np.inf
             for j, message in self._collect(tag, min(limit, hedge_at) - now):
                 if message is None:
@@ -189,25 +193,26 @@ class DaskBackend(LiveBackend):
                 delivered.update(int(k) for k in message[0])
                 heard += 1
                 if heard == needed:  # the fast half's time: hedge, and cut by the rule
-                    elapsed = time.perf_counter() - start
-                    hedge_at = start + self._hedge_factor * elapsed
+                    reference = time.perf_counter() - start
+                    hedge_at = start + self._hedge_factor * reference
                     if rule is not None:
-                        limit = min(limit, start + rule.cut(elapsed))
+                        limit = min(limit, start + rule.cut(reference))
         alive = self._alive(answers)
         self._settle(tag, alive)
         return Round(answers, alive, time.perf_counter() - start)
 
     def _primaries(self, wanted):
-        """``{j: [k, ...]}``: one holder per wanted partition, spread evenly, preferring
-        one whose Dask worker has the partition already, then one that answered lately
-        (fewest consecutive misses)."""
+        """``{j: [k, ...]}``: one holder per wanted partition: one that answered in the
+        last round if any (a slow worker is not waited for, then hedged, every round),
+        spread evenly, then one whose Dask worker has the partition already."""
         count = np.zeros(self.n_workers, int)
         chosen = {}
         for k in sorted(wanted, key=lambda k: (len(self._holders[k]), k)):
             holders = self._holders[k]
             remote = np.array([not self._holds(j, k) for j in holders])
-            j = int(holders[np.lexsort((holders, self._misses[holders], remote,
-                                        count[holders]))[0]])
+            missed = self._misses[holders]
+            j = int(holders[np.lexsort((holders, missed, remote, count[holders],
+                                        missed > 0))[0]])
             count[j] += 1
             chosen.setdefault(j, []).append(k)
         return chosen
