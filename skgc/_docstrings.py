@@ -83,7 +83,11 @@ default=None
     deadline : float, "auto", "optimal" or None, default=None
         Seconds the master waits for the workers in an iteration; None or "auto": the
         straggler model's default (for delay models, from the fast workers' times), with
-        which the code's straggling probabilities ``P(T_j > deadline)`` are computed.
+        which the code's straggling probabilities ``P(T_j > deadline)`` are computed. On
+        real workers under a Bernoulli model (``stragglers`` None, a probability or one
+        per worker), whose times are not seconds, the default is measured in every
+        round instead: the master stops waiting 3 times the time at which half the
+        workers answered, plus 0.5 s (:class:`skgc.deadline.MeasuredDeadline`).
         "optimal" (delay models): the deadline of least expected time to accuracy, see
         :func:`skgc.deadline.choose_deadline`.
     variance_reduction : bool, default=True

@@ -23,7 +23,44 @@ from scipy.optimize import minimize_scalar
 from .coding import make_code
 from .stragglers import DelayModel
 
-__all__ = ["DeadlineChoice", "choose_deadline", "iteration_cost"]
+__all__ = ["DeadlineChoice", "MeasuredDeadline", "choose_deadline", "iteration_cost"]
+
+
+@dataclass(frozen=True)
+class MeasuredDeadline:
+    """The default deadline on real workers when the straggler model has no seconds.
+
+    A Bernoulli model (``stragglers=None``, a probability or one per worker) says who
+    straggles, not how long a round takes, and a round's length depends on the partitions'
+    size, the kind of request (a Hessian costs more than a gradient) and the machine. So
+    each round measures its own reference: the time at which the fast part of the
+    workers (``quantile`` of those with work in the round) have answered. The master
+    stops waiting ``factor`` times that reference plus ``slack`` seconds after the round
+    started, or earlier when the answers decode or everyone answered: a worker 10 times
+    slower than its peers is cut, a machine's usual jitter is not. Before the reference
+    the master waits up to the backend's ``patience``. A round that waits for every
+    worker (a code with ``waits_for_all``) is not cut.
+
+    Attributes
+    ----------
+    factor : float, default=3.0
+    slack : float, default=0.5
+        Seconds added to the cut: a loaded machine may pause a worker for that long.
+    quantile : float, default=0.5
+        Fraction of the busy workers whose answers set the reference.
+    """
+
+    factor: float = 3.0
+    slack: float = 0.5
+    quantile: float = 0.5
+
+    def reference(self, n_busy):
+        """How many busy workers must have answered before the round is cut."""
+        return max(1, int(np.ceil(self.quantile * n_busy)))
+
+    def cut(self, reference_seconds):
+        """Seconds after the start of the round at which the master stops waiting."""
+        return self.factor * reference_seconds + self.slack
 
 
 @dataclass

@@ -22,10 +22,10 @@ from ._collections import dask_client, is_dask_collection
 from .backends import Backend, make_backend
 from .backends._dask_data import ClusterPartitions
 from .coding import GradientCode, default_load, make_code
-from .deadline import choose_deadline
+from .deadline import MeasuredDeadline, choose_deadline
 from .master import Master
 from .objective import Datafit, PartitionedData, get_loss
-from .stragglers import StragglerModel, check_stragglers
+from .stragglers import BernoulliStragglers, StragglerModel, check_stragglers
 
 __all__ = ["FitPlan", "make_plan"]
 
@@ -116,6 +116,8 @@ def make_plan(X, Y, sample_weight=None, *, loss="squared_error", epsilon=0.1,
     stragglers = check_stragglers(stragglers, n_workers)
     backend = make_backend(backend)
     load = None if load is None else (load if np.isscalar(load) else np.asarray(load))
+    if _measures_deadline(deadline, stragglers, backend):
+        backend.deadline_rule = MeasuredDeadline()
     deadline = _resolve_deadline(deadline, stragglers, code, n_partitions, load,
                                  int(seeds[0]))
     probs = backend.straggler_probs(stragglers, deadline)
@@ -178,6 +180,15 @@ def _n_partitions(n_partitions, n_workers, n_samples):
             f"{n_samples} partitions."
         )
     return n_partitions
+
+
+def _measures_deadline(deadline, stragglers, backend):
+    """Whether the rounds are cut by a :class:`~skgc.deadline.MeasuredDeadline`: the
+    default deadline (None, "auto") of real workers under a Bernoulli model, whose
+    nominal deadline (one iteration) is not seconds."""
+    default = deadline is None or (isinstance(deadline, str) and deadline == "auto")
+    return (default and not backend.virtual_clock
+            and isinstance(stragglers, BernoulliStragglers))
 
 
 def _resolve_deadline(deadline, stragglers, code, n_partitions, load, seed):

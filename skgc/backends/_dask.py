@@ -7,10 +7,11 @@ from concurrent.futures import CancelledError
 
 import numpy as np
 
-from ._dask_data import (ClusterPartitions, current_client, rejoin_task, secede_if_in_task,
-                         wait_until_covered)
+from ._dask_data import ClusterPartitions, current_client, rejoin_task, secede_if_in_task
 from ._live import LiveBackend
+from ._messages import Round
 from ._worker import Work, WorkerShard
+from ._worker_blocks import aligned_shard, partitions_answer
 
 __all__ = ["DaskBackend"]
 
@@ -62,8 +63,11 @@ class DaskBackend(LiveBackend):
     delay outside the Dask worker's thread pool, so that logical workers sharing a thread
     never wait for one another. A worker that left the cluster (or was killed) is a
     straggler; its partitions are scattered again to a worker still there. A frozen worker
-    is a straggler too: fetching an answer it holds gives up at the deadline. skgc must
-    be importable on the Dask workers. See :class:`LiveBackend`.
+    is a straggler too: fetching an answer it holds gives up at the deadline. A Hessian
+    round in which nobody is made to straggle asks each partition of one of its holders,
+    and of another only if it is late (:meth:`_hedged_round`): Hessians are not coded, so
+    the replication would only repeat the work. skgc must be importable on the Dask
+    workers. See :class:`LiveBackend`.
 
     Pass it as the estimators' ``backend`` parameter: ``backend="dask"`` uses the current
     client (``distributed.get_client()``), ``backend=DaskBackend(client=client)`` a given
@@ -78,6 +82,9 @@ class DaskBackend(LiveBackend):
     name = "dask"
     _options = ("client",)
     _recheck_seconds = 1.0
+    #: A partition still missing this many times the time of the first half of its
+    #: primary holders' answers is asked of its other holders.
+    _hedge_factor = 1.5
 
     def __init__(self, *, client=None):
         if client is not None and not all(hasattr(client, name) for name in
@@ -116,25 +123,161 @@ class DaskBackend(LiveBackend):
                             for j in range(self.n_workers)]
             self._where = [addresses[j % len(addresses)] for j in range(self.n_workers)]
         self._datafit = datafit
-        self._placed = [self._place(j) for j in range(self.n_workers)]
-        if self._cluster_data is not None:  # the first round must not wait for the copies
-            wait_until_covered(self._placed, self.supports, data.n_partitions)
+        self._holders = [np.flatnonzero([k in support for support in self.supports])
+                         for k in range(data.n_partitions)]
+        if self._cluster_data is not None:
+            # shards are built when a coded round first needs them: a Hessian round reads
+            # the partitions where they are, so a fit of Hessian rounds copies nothing
+            self._placed = [None] * self.n_workers
+            holding = self._client.who_has(data.partitions())
+            self._local = [set(holding.get(future.key, ())) for future in data.partitions()]
+        else:
+            self._placed = [self._place(j) for j in range(self.n_workers)]
+
+    # -- Hessian rounds: each partition computed by one holder, hedged ---------------
+
+    def round(self, work, coefficients, delays, deadline, done=None):
+        if self._hedges(work, delays, done):
+            return self._hedged_round(work, coefficients, deadline)
+        return super().round(work, coefficients, delays, deadline, done)
+
+    def _hedges(self, work, delays, done):
+        """Whether a Hessian round asks each partition of one holder first: some partition
+        has several, nobody is made to straggle in this round (no injected delay), and
+        the round ends once every wanted partition has arrived (``done`` given)."""
+        return (work.kind == "hessian" and done is not None
+                and not np.any(np.asarray(delays) > 0)
+                and max(len(holders) for holders in self._holders) > 1)
+
+    def _hedged_round(self, work, coefficients, deadline):
+        """A Hessian round in which every wanted partition is asked of one holder
+        (:meth:`_primaries`); one still missing ``_hedge_factor`` times the time at which
+        half of them answered is asked of another holder. Hessians are not coded: with
+        the code's replication every holder would compute them, ``load`` times the work.
+        The round ends when every wanted partition has arrived (what the master's
+        ``done`` asks of a Hessian round), at the deadline (or its rule's cut, which a
+        hedge pushes back to give the hedged piece as long as the first ones had), or when
+        nothing more can come. A worker is alive if it delivered a partition."""
+        self._tag += 1
+        tag, start = self._tag, time.perf_counter()
+        weights = self._request_weights(coefficients)
+        wanted = set(range(len(self._holders)) if work.partitions is None
+                     else (int(k) for k in work.partitions))
+        asked = {k: set() for k in wanted}
+        self._ask(tag, work, self._primaries(wanted), weights, asked)
+        rule = self.deadline_rule
+        limit = start + (deadline if rule is None else max(deadline, self.patience))
+        needed = max(1, -(-len(self._futures) // 2))
+        hedge_at, heard, answers, delivered, reference = np.inf, 0, {}, set(), None
+        while not wanted <= delivered:
+            now = time.perf_counter()
+            if now >= limit:
+                break
+            if now >= hedge_at or not self._futures:
+                extra = self._hedge(wanted - delivered, asked, answers)
+                if not extra:
+                    if not self._futures:
+                        break  # no holder left to ask
+                else:
+                    self._ask(tag, work, extra, weights, asked)
+                    if rule is not None and reference is not None:  # as long as the first
+                        limit = min(start + max(deadline, self.patience),
+                                    max(limit, now + rule.cut(reference)))
+                hedge_at = np.inf
+            for j, message in self._collect(tag, min(limit, hedge_at) - now):
+                if message is None:
+                    continue
+                mine = answers.setdefault(j, ([], [], []))
+                for part, items in zip(mine, message):
+                    part.extend(items)
+                delivered.update(int(k) for k in message[0])
+                heard += 1
+                if heard == needed:  # the fast half's time: hedge, and cut by the rule
+                    reference = time.perf_counter() - start
+                    hedge_at = start + self._hedge_factor * reference
+                    if rule is not None:
+                        limit = min(limit, start + rule.cut(reference))
+        alive = self._alive(answers)
+        self._settle(tag, alive)
+        return Round(answers, alive, time.perf_counter() - start)
+
+    def _primaries(self, wanted):
+        """``{j: [k, ...]}``: one holder per wanted partition: one that answered in the
+        last round if any (a slow worker is not waited for, then hedged, every round),
+        spread evenly, then one whose Dask worker has the partition already."""
+        count = np.zeros(self.n_workers, int)
+        chosen = {}
+        for k in sorted(wanted, key=lambda k: (len(self._holders[k]), k)):
+            holders = self._holders[k]
+            remote = np.array([not self._holds(j, k) for j in holders])
+            missed = self._misses[holders]
+            j = int(holders[np.lexsort((holders, missed, remote, count[holders],
+                                        missed > 0))[0]])
+            count[j] += 1
+            chosen.setdefault(j, []).append(k)
+        return chosen
+
+    def _hedge(self, missing, asked, answers):
+        """``{j: [k, ...]}``: for each missing partition, a holder not asked yet,
+        preferring those who answered in this round, then the least asked."""
+        count = np.zeros(self.n_workers, int)
+        chosen = {}
+        for k in sorted(missing):
+            others = [j for j in self._holders[k] if j not in asked[k]]
+            if not others:
+                continue
+            j = min(others, key=lambda j: (j not in answers, count[j], self._misses[j], j))
+            count[j] += 1
+            chosen.setdefault(int(j), []).append(k)
+        return chosen
+
+    def _holds(self, j, k):
+        """Whether logical worker ``j``'s Dask worker has partition ``k`` (or its shard)."""
+        if self._cluster_data is None:
+            return True
+        return self._where[j] in self._local[k]
+
+    def _ask(self, tag, work, pieces, weights, asked):
+        """Submit ``work`` for the partitions ``pieces[j]`` to each worker ``j`` (on data
+        that live on the cluster, computed from the partitions themselves)."""
+        for j, partitions in pieces.items():
+            piece = tuple(Work(*work)._replace(partitions=tuple(partitions)))
+            self.bytes_sent += len(pickle.dumps((piece, 0.0, weights[j])))
+            if self._cluster_data is None:
+                task, inputs = _message, (self._placed[j], piece, 0.0, weights[j])
+            else:
+                blocks = [self._cluster_data.partitions()[k] for k in partitions]
+                task, inputs = partitions_answer, (self._datafit, piece, *blocks)
+            future = self._client.submit(
+                task, *inputs, key=f"skgc-{self._token}-{tag}-{j}-{min(partitions)}",
+                workers=[self._where[j]], allow_other_workers=False, pure=False)
+            self._futures[future] = j
+            for k in partitions:
+                asked[k].add(j)
 
     def _addresses(self):
         return sorted(self._client.scheduler_info()["workers"])
+
+    def _shard(self, j):
+        """The future of logical worker ``j``'s shard, placed the first time it is needed."""
+        if self._placed[j] is None:
+            self._placed[j] = self._place(j)
+        return self._placed[j]
 
     def _place(self, j):
         if self._cluster_data is not None:
             self._generation += 1
             return self._cluster_data.place(j, self.supports[j], self._datafit,
                                             self._where[j], self._generation)
-        return self._client.scatter(self._shards[j], workers=[self._where[j]], hash=False)
+        scattered = self._client.scatter(self._shards[j], workers=[self._where[j]], hash=False)
+        return self._client.submit(aligned_shard, scattered, workers=[self._where[j]],
+                                   allow_other_workers=False, pure=False)
 
     def _post(self, tag, work, delays, weights):
         work = tuple(work)  # a plain tuple travels without a class path
         self.bytes_sent += sum(len(pickle.dumps((work, 0.0, row))) for row in weights)
         self._futures = {
-            self._client.submit(_message, self._placed[j], work, float(delay), weights[j],
+            self._client.submit(_message, self._shard(j), work, float(delay), weights[j],
                                 key=f"skgc-{self._token}-{tag}-{j}", workers=[self._where[j]],
                                 allow_other_workers=False, pure=False): j
             for j, delay in enumerate(delays)
@@ -183,7 +326,8 @@ class DaskBackend(LiveBackend):
             self._client.cancel(late)
         self._futures = {}
         self._misses = np.where(alive, 0, self._misses + 1)
-        lost = [j for j, placed in enumerate(self._placed) if placed.status in _LOST]
+        lost = [j for j, placed in enumerate(self._placed)
+                if placed is not None and placed.status in _LOST]
         now = time.monotonic()
         if lost or ((self._misses >= 2).any() and now - self._checked > self._recheck_seconds):
             self._checked = now
@@ -200,6 +344,8 @@ class DaskBackend(LiveBackend):
             if address not in addresses or j in lost:
                 if address not in addresses:
                     self._where[j] = addresses[j % len(addresses)]
+                if self._placed[j] is None:
+                    continue  # placed when first needed, on its new worker
                 try:
                     self._placed[j] = self._place(j)
                 except (KeyError, OSError, TimeoutError, CancelledError):
@@ -210,7 +356,8 @@ class DaskBackend(LiveBackend):
         client = getattr(self, "_client", None)
         if client is None:
             return
-        pending = list(getattr(self, "_futures", ())) + list(getattr(self, "_placed", ()))
+        pending = list(getattr(self, "_futures", ())) + [
+            placed for placed in getattr(self, "_placed", ()) if placed is not None]
         if pending and client.status == "running":
             client.cancel(pending)
         self._futures, self._placed, self._shards, self._client = {}, [], [], None

@@ -19,8 +19,7 @@ from .._validation import check_random_state
 from ._worker_blocks import (block_gram, block_matvec, block_max_abs, join_partition,
                              shard_from_partitions)
 
-__all__ = ["ClusterPartitions", "current_client", "secede_if_in_task", "rejoin_task",
-           "wait_until_covered"]
+__all__ = ["ClusterPartitions", "current_client", "secede_if_in_task", "rejoin_task"]
 
 #: Above this size of ``[X, 1]``'s second-moment matrix, its top eigenvalue is found by
 #: Lanczos iterations run on the cluster instead of from the matrix summed on the master.
@@ -66,20 +65,6 @@ def rejoin_task():
 
     rejoin()
     return False
-
-
-def wait_until_covered(shards, supports, n_partitions):
-    """Wait until the shards built so far hold every partition: a slow worker's copy
-    is not waited for (its logical worker straggles until its shard is there)."""
-    from distributed import wait
-
-    pending, held = set(shards), np.zeros(n_partitions, dtype=bool)
-    index = {future: j for j, future in enumerate(shards)}
-    while pending and not held.all():
-        with shards[0].client.as_current():
-            done, pending = wait(pending, return_when="FIRST_COMPLETED")
-        for future in done:
-            held[supports[index[future]]] = True
 
 
 def partition_cuts(lengths, n_partitions):

@@ -24,13 +24,23 @@ class LiveBackend(Backend):
     weights)``, ``_collect(tag, timeout) -> [(j, message or None)]``, ``_settle(tag,
     alive)`` and ``_shutdown()``.
 
+    A backend given a ``deadline_rule`` (the plan sets
+    :class:`skgc.deadline.MeasuredDeadline` for the default deadline of a model without
+    seconds) waits up to ``patience`` and cuts each round by the rule, from the time at
+    which its fast workers answered; the ``deadline`` passed to :meth:`round` is then
+    nominal (the injected delays are drawn for it).
+
     Attributes
     ----------
+    deadline_rule : object or None
+        ``reference(n_busy)`` and ``cut(seconds)``, as :class:`skgc.deadline.MeasuredDeadline`.
     bytes_sent, bytes_received : int
         Bytes the master shipped to and received from the workers since ``start``.
     n_replaced : int
         Workers replaced after a crash or loss since ``start``.
     """
+
+    deadline_rule = None
 
     def start(self, data, datafit, allocation):
         self._tag = 0
@@ -42,8 +52,13 @@ class LiveBackend(Backend):
         self._tag += 1
         tag = self._tag
         start = time.perf_counter()
-        self._post(tag, work, delays, self._request_weights(coefficients))
-        limit = start + deadline
+        weights = self._request_weights(coefficients)
+        self._post(tag, work, delays, weights)
+        rule = self.deadline_rule if done is not None else None
+        limit = start + (deadline if rule is None else max(deadline, self.patience))
+        if rule is not None:
+            busy = self._busy(work, weights)
+            needed, heard = rule.reference(int(busy.sum())), 0
         answers = {}
         while len(answers) < self.n_workers:
             remaining = limit - time.perf_counter()
@@ -51,6 +66,10 @@ class LiveBackend(Backend):
                 break
             for j, message in self._collect(tag, remaining):
                 answers[j] = message
+                if rule is not None and message is not None and busy[j]:
+                    heard += 1
+                    if heard == needed:  # the fast workers' time sets the cut
+                        limit = min(limit, start + rule.cut(time.perf_counter() - start))
             if done is not None and done(self._alive(answers)):
                 break
         alive = self._alive(answers)
@@ -67,6 +86,16 @@ class LiveBackend(Backend):
                              for j, support in enumerate(self.supports)]
             self._weights_of = coefficients
         return self._weights
+
+    def _busy(self, work, weights):
+        """Which workers have something to compute in this round (a worker holding none of
+        the wanted partitions, or with zero coefficients, answers at once)."""
+        if work.kind == "hessian":
+            if work.partitions is None:
+                return np.array([len(support) > 0 for support in self.supports])
+            wanted = list(work.partitions)
+            return np.array([np.isin(support, wanted).any() for support in self.supports])
+        return np.array([any(weight != 0.0 for weight in row) for row in weights])
 
     def _alive(self, answers):
         alive = np.zeros(self.n_workers, dtype=bool)

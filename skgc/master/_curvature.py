@@ -49,7 +49,10 @@ class CurvatureOracle:
         The data term is quadratic (its Hessian does not depend on the iterate).
     partition_models : bool, default=False
         Answer gradient requests from the partitions' second-order models, refreshed by
-        a Hessian round at every request.
+        a Hessian round at every request. Always on for a smooth loss whose curvature
+        changes with the iterate when the code expects no stragglers: every partition
+        then arrives at every request, so a gradient request (a line-search trial) is
+        also the Hessian round of the next iteration, which needs no round of its own.
     kinked : bool, default=False
         The loss has no Hessian unless smoothed: requests without smoothing are decoded
         gradient rounds.
@@ -65,7 +68,12 @@ class CurvatureOracle:
         self.partition_rows = master.partition_rows
         self.normaliser = master.normaliser
         self.quadratic = quadratic
-        self.partition_models = partition_models and not quadratic
+        # Without stragglers a Hessian round delivers every partition's exact value,
+        # gradient and Hessian: Newton's line-search trial is then also the next
+        # iteration's curvature round (one round per iteration, as dask-ml's newton).
+        fused = not (kinked or master.datafit.loss.constant_curvature
+                     or _expects_stragglers(master.code))
+        self.partition_models = (partition_models or fused) and not quadratic
         self.kinked = kinked
         self.rounds = self._rounds_per_iterate(master.code) if self.partition_models else 1
         self.blocks, self.anchors, self._smoothing = {}, {}, None
@@ -222,6 +230,12 @@ class CurvatureOracle:
             return self.max_rounds
         needed = np.log(self.stale_risk) / np.log(unreached)
         return int(min(self.max_rounds, max(1, np.ceil(needed))))
+
+
+def _expects_stragglers(code):
+    """Whether the code was built for workers that may straggle."""
+    probs = code.straggler_probs
+    return not code.waits_for_all and probs is not None and bool(np.any(np.asarray(probs) > 0))
 
 
 def _combined(rounds):
