@@ -128,3 +128,17 @@ def test_markdown_helpers():
     assert ratio(1.0, 4.0) == "0.25" and ratio(1.0, 0.0) == "n/a"
     assert ratio(1e-20, 1.0, zero=1e-12) == "0" and ratio(1.0, 1e-20, zero=1e-12) == "n/a"
     assert md_table(["a", "b"], [[1, 2]]).splitlines()[1] == "| --- | ---: |"
+
+
+def test_standard_sets_case_reports_a_fitted_default():
+    """One set's row: both fits timed, skgc's default converged without a warning and
+    scores about as well as SGD on diabetes."""
+    from sklearn.datasets import load_diabetes
+
+    from skgc.tools.benchmarks.standard_sets import run_case
+
+    seconds, sgd_seconds, score, sgd_score, n_iter, warned = run_case(load_diabetes, None,
+                                                                      quick=True)
+    assert seconds > 0 and sgd_seconds > 0
+    assert not warned and 1 <= n_iter < 10
+    assert score >= sgd_score - 0.01

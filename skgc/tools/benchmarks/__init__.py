@@ -4,6 +4,7 @@
 ``paper``               the paper's comparison: objective gap against iteration
 ``codes``               residual error against computation load, load for a target error
 ``vs_sklearn``          fit time, score, gap and memory against SGD and exact solvers
+``standard_sets``       default fits on scikit-learn's small data sets against SGD's
 ``vs_dask_ml``          fit time at equal R^2 against dask-ml on one Dask cluster
 ``data_on_cluster``     dask arrays made on the workers: client memory, time, slow worker
 ``iteration_cost``      simulated iteration cost against one numpy full gradient
@@ -15,7 +16,7 @@ Each module has ``NAME``, ``TITLE`` and ``run(settings) -> Section``; every comp
 it is a ratio measured in one run on the same data and straggler draws.
 """
 
-SUITE = ("paper", "codes", "vs_sklearn", "vs_dask_ml", "data_on_cluster", "iteration_cost",
+SUITE = ("paper", "codes", "vs_sklearn", "standard_sets", "vs_dask_ml", "data_on_cluster", "iteration_cost",
          "convergence", "backends")
 #: The parts a ``--quick`` run finishes fastest (the test suite runs these).
 FAST = ("codes", "iteration_cost")
