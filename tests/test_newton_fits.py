@@ -166,3 +166,20 @@ def test_newton_rounds_end_once_every_partition_is_delivered(loss):
     exact = CodedGradientClassifier(**params).fit(X, y)  # both within tol=1e-6 of the optimum
     np.testing.assert_allclose(slow.decision_function(X), exact.decision_function(X),
                                rtol=1e-5, atol=1e-5)
+
+
+def test_ridge_under_stragglers_tops_up_the_gram_once_then_asks_nothing():
+    """Squared loss under the paper's stragglers: the first curvature request asks again
+    for the partitions whose holders all straggled until every Gram block has arrived;
+    the master then holds the exact objective, so no later iteration runs a round, and
+    the model is the straggler-free one."""
+    X, y = load_diabetes(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    params = dict(n_workers=10, random_state=0)
+    model = CodedGradientRegressor(stragglers=paper_model(10, random_state=0),
+                                   **params).fit(X, y)
+    reference = CodedGradientRegressor(**params).fit(X, y)
+    assert model.history_["n_alive"][0] > 0
+    assert not model.history_["n_alive"][1:].any()
+    assert np.ptp(model.history_["time"]) == 0.0  # the virtual clock stops after the first
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=0, atol=1e-9)

@@ -29,6 +29,9 @@ class CurvatureOracle:
     iterate. For a quadratic loss (``quadratic=True``: the squared loss) the partitions'
     second-order models are then exact: once every partition has been delivered, the master
     holds the objective itself and answers gradient requests without asking the workers.
+    So the first curvature request asks again for the partitions whose holders all
+    straggled (only they, each round cut at the deadline) until every one has been
+    delivered, or :attr:`rounds` have passed.
 
     With ``partition_models=True`` (a curvature that changes with the iterate, under
     stragglers) every gradient request is a Hessian round: the master keeps each
@@ -75,7 +78,10 @@ class CurvatureOracle:
                      or _expects_stragglers(master.code))
         self.partition_models = (partition_models or fused) and not quadratic
         self.kinked = kinked
-        self.rounds = self._rounds_per_iterate(master.code) if self.partition_models else 1
+        # top-up rounds: for partition models at every iterate; for a quadratic loss until
+        # its constant curvature (and with it the objective) has been delivered once
+        topped_up = self.partition_models or quadratic
+        self.rounds = self._rounds_per_iterate(master.code) if topped_up else 1
         self.blocks, self.anchors, self._smoothing = {}, {}, None
         self._stacked = None  # the partitions' models stacked, built once when exact
         self._fresh = None  # (point, estimate) of the last Hessian round
@@ -204,10 +210,13 @@ class CurvatureOracle:
             rounds.append(estimate)
             self.blocks.update(estimate.blocks)
             self.anchors.update({k: (sums, point) for k, sums in estimate.sums.items()})
-            if not self.partition_models:
+            if self.partition_models:
+                missing = [k for k in range(len(self.partition_rows))
+                           if k not in self.anchors or self.anchors[k][1] is not point]
+            elif self.quadratic and smoothing is None:
+                missing = [k for k in range(len(self.partition_rows)) if k not in self.blocks]
+            else:
                 break
-            missing = [k for k in range(len(self.partition_rows))
-                       if k not in self.anchors or self.anchors[k][1] is not point]
             if not missing:
                 break
         self._stacked = None
