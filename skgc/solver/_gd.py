@@ -146,7 +146,7 @@ def coded_gradient_descent(oracle, coef, intercept, penalty, schedule, *, max_it
             # minimiser, zero; from anywhere else it is divergence
             converged = first is None or objective <= first or first == 0
             break
-    if not converged and tol is not None and iteration < max_iter and first > 0:
+    if not converged and tol is not None and iteration < max_iter and (first or 0) > 0:
         warnings.warn(
             f"The objective rose from {first:.6g} to {objective:.6g} and stalled there: the "
             "steps diverge. A smaller eta0 (or learning_rate='auto') might help.",
