@@ -51,17 +51,15 @@ class CompleteGradientOracle:
         ``smoothing`` if given), from every partition's sums at this iterate."""
         if smoothing != self._smoothing:  # another function: the stored sums are not its
             self.latest, self._smoothing = {}, smoothing
-        n_partitions = len(self.partition_rows)
-        missing, delivered, rounds = None, {}, []
-        while len(rounds) < self.max_rounds and (missing is None or missing):
-            estimate = self.master.partition_sums(coef, intercept, smoothing, missing)
-            rounds.append(estimate)
-            delivered.update(estimate.sums)
-            missing = [k for k in range(n_partitions) if k not in delivered]
-        self.latest.update(delivered)
+        rounds = self.master.topped_up("sums", coef, intercept, smoothing,
+                                       max_rounds=self.max_rounds)
+        for estimate in rounds:
+            self.latest.update(estimate.sums)
+        delivered = set().union(*(estimate.sums for estimate in rounds))
         self.n_requests += 1
         self.n_rounds += len(rounds)
-        return self._estimate(coef, intercept, rounds, stale=bool(missing))
+        return self._estimate(coef, intercept, rounds,
+                              stale=len(delivered) < len(self.partition_rows))
 
     def _estimate(self, coef, intercept, rounds, stale):
         """The mean data term from the latest sums of every partition delivered so far."""

@@ -195,30 +195,21 @@ class CurvatureOracle:
     def _refresh(self, coef, intercept, smoothing):
         """Hessian rounds at ``coef, intercept``; store what they delivered.
 
-        With ``partition_models``, the partitions whose holders all straggled are asked
-        again (only they), each round cut at the deadline, until every partition has been
-        delivered at this iterate or :attr:`rounds` have passed (enough for a partition to
-        stay out of reach with probability :attr:`stale_risk` at most).
+        With ``partition_models`` (and for a quadratic loss, until its constant curvature
+        has arrived), the partitions whose holders all straggled are asked again (only
+        they), each round cut at the deadline, until every partition has been delivered at
+        this iterate or :attr:`rounds` have passed (enough for a partition to stay out of
+        reach with probability :attr:`stale_risk` at most): :meth:`Master.topped_up`.
         """
         missing = None  # a constant curvature already delivered is not asked for again
         if self.quadratic and smoothing is None:
             missing = [k for k in range(len(self.partition_rows)) if k not in self.blocks]
         point = (coef.copy(), intercept.copy())
-        rounds = []
-        for _ in range(self.rounds):
-            estimate = self.master.hessian(coef, intercept, smoothing, missing)
-            rounds.append(estimate)
+        rounds = self.master.topped_up("hessian", coef, intercept, smoothing, missing,
+                                       max_rounds=self.rounds)
+        for estimate in rounds:
             self.blocks.update(estimate.blocks)
             self.anchors.update({k: (sums, point) for k, sums in estimate.sums.items()})
-            if self.partition_models:
-                missing = [k for k in range(len(self.partition_rows))
-                           if k not in self.anchors or self.anchors[k][1] is not point]
-            elif self.quadratic and smoothing is None:
-                missing = [k for k in range(len(self.partition_rows)) if k not in self.blocks]
-            else:
-                break
-            if not missing:
-                break
         self._stacked = None
         estimate = _combined(rounds)
         if estimate.blocks and not self.partition_models:

@@ -147,12 +147,21 @@ class Master:
         soon as every wanted partition has a holder who answered."""
         return self._partition_round("hessian", coef, intercept, smoothing, partitions)
 
-    def partition_sums(self, coef, intercept, smoothing=None, partitions=None):
-        """One round: the uncoded value and gradient sums of the partitions held by the
-        workers who answered, only of ``partitions`` if given (a
-        :class:`CurvatureEstimate` without blocks). The round ends as soon as every wanted
-        partition has a holder who answered."""
-        return self._partition_round("sums", coef, intercept, smoothing, partitions)
+    def topped_up(self, kind, coef, intercept, smoothing=None, partitions=None,
+                  max_rounds=1):
+        """Rounds of per-partition answers ("hessian" or "sums") at one iterate: the
+        wanted ``partitions`` (None: all) whose holders all straggled are asked for again,
+        only they, each round cut at the deadline, until every one has been delivered or
+        ``max_rounds`` have run. Returns the rounds' :class:`CurvatureEstimate` list."""
+        rounds, missing = [], partitions
+        while len(rounds) < max_rounds:
+            estimate = self._partition_round(kind, coef, intercept, smoothing, missing)
+            rounds.append(estimate)
+            wanted = range(len(self.partition_rows)) if missing is None else missing
+            missing = [k for k in wanted if k not in estimate.sums]
+            if not missing:
+                break
+        return rounds
 
     def _partition_round(self, kind, coef, intercept, smoothing, partitions):
         """A round of per-partition answers ("hessian" or "sums")."""
