@@ -221,3 +221,15 @@ def test_bad_custom_code():
         GradientCode(np.eye(2, dtype=bool), np.ones((2, 2)))
     with pytest.raises(ValueError, match="allocation"):
         GradientCode(np.ones(2, bool), np.ones(2))
+
+
+def test_the_default_optimal_design_is_built_once_and_cannot_be_changed():
+    """Refits (a grid search, a cross-validation) reuse the default code's design; the
+    shared arrays are read-only, and other probabilities get a design of their own."""
+    first, again = make_code("optimal", 8, straggler_probs=P_HET), \
+        make_code("optimal", 8, straggler_probs=P_HET)
+    np.testing.assert_array_equal(first.coefficients, again.coefficients)
+    with pytest.raises(ValueError, match="read-only"):
+        again.coefficients[0, 0] = 1.0
+    other = make_code("optimal", 8, straggler_probs=P_HET[::-1])
+    assert not np.array_equal(other.allocation, first.allocation)

@@ -1,5 +1,7 @@
 """The paper's code: a heterogeneity-aware allocation with optimal unbiased coefficients."""
 
+from functools import lru_cache
+
 import numpy as np
 
 from .._validation import check_probabilities
@@ -52,9 +54,12 @@ class OptimalCode(GradientCode):
         n_partitions = p.shape[0] if n_partitions is None else check_n_partitions(n_partitions)
         if load is None:
             load = default_load(p.shape[0], n_partitions)
-        allocation = _optimal_allocation(allocation, p, n_partitions, load, target_error)
-        super().__init__(allocation, _proxy_coefficients(p, allocation, proxy), p,
-                         name="optimal")
+        if _is_default_design(allocation, proxy, load):
+            allocation, coefficients = _default_design(p.tobytes(), n_partitions, int(load))
+        else:
+            allocation = _optimal_allocation(allocation, p, n_partitions, load, target_error)
+            coefficients = _proxy_coefficients(p, allocation, proxy)
+        super().__init__(allocation, coefficients, p, name="optimal")
         self.proxy = proxy
 
     def reoptimized(self, straggler_probs=None, proxy=None):
@@ -74,6 +79,27 @@ class OptimalCode(GradientCode):
         p = self.straggler_probs if straggler_probs is None else straggler_probs
         return OptimalCode(p, self.n_partitions, allocation=self.allocation,
                            proxy=self.proxy if proxy is None else proxy)
+
+
+def _is_default_design(allocation, proxy, load):
+    """Whether the code is the default design (greedy allocation of one load for every
+    worker, independent-proxy coefficients), which :func:`_default_design` caches."""
+    return (isinstance(allocation, str) and allocation == "greedy"
+            and isinstance(proxy, str) and proxy == "independent"
+            and isinstance(load, (int, np.integer)) and not isinstance(load, bool))
+
+
+@lru_cache(maxsize=128)
+def _default_design(probability_bytes, n_partitions, load):
+    """``(allocation, coefficients)`` of the default design for probabilities given as
+    the bytes of a float array: built once per cluster shape (a grid search or a
+    cross-validation builds the same code for every fit). Both arrays are read-only."""
+    p = np.frombuffer(probability_bytes, dtype=float)
+    allocation = greedy_allocation(p, n_partitions, load)
+    coefficients = optimal_coefficients(p, allocation)
+    for array in (allocation, coefficients):
+        array.flags.writeable = False
+    return allocation, coefficients
 
 
 def _proxy_coefficients(p, allocation, proxy):
