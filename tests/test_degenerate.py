@@ -145,14 +145,41 @@ def test_a_diverging_step_is_sgds_overflow_error(estimator):
     assert not hasattr(est, "coef_")
 
 
-def test_a_strong_penalty_leaves_the_intercept_at_its_optimum():
-    """``alpha=1e8``: the coefficients vanish, the unpenalised intercept does not."""
+@pytest.mark.parametrize("alpha", [1e8, 1e12])
+def test_a_strong_penalty_leaves_the_intercept_at_its_optimum(alpha):
+    """A huge ``alpha``: the coefficients vanish, the unpenalised intercept does not, and
+    the one exact Newton step finds it (the penalty does not swamp its curvature)."""
     from sklearn.linear_model import Ridge
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(500, 5))
     y = X @ rng.normal(size=5) + 6.0 + 0.1 * rng.normal(size=500)
-    big = CodedGradientRegressor(alpha=1e8, random_state=0).fit(X, y)
-    ridge = Ridge(alpha=1e8 * len(y), solver="svd").fit(X, y)
-    assert big.intercept_[0] == pytest.approx(ridge.intercept_, rel=1e-6)
+    big = CodedGradientRegressor(alpha=alpha, random_state=0).fit(X, y)
+    ridge = Ridge(alpha=alpha * len(y), solver="svd").fit(X, y)
+    assert big.intercept_[0] == pytest.approx(ridge.intercept_, rel=1e-9)
     assert np.abs(big.coef_).max() < 1e-6
+    assert big.n_iter_ == 1
+
+
+def _least_squares_gap(model, X, y):
+    """Relative objective gap of an unpenalised fit against numpy's least squares."""
+    design = np.c_[X, np.ones(len(X))]
+    best = np.linalg.lstsq(design, y, rcond=None)[0]
+    ours = np.append(model.coef_, model.intercept_)
+    return (np.mean((design @ ours - y) ** 2) / np.mean((design @ best - y) ** 2)) - 1.0
+
+
+@pytest.mark.parametrize("make_degenerate", [
+    lambda X: np.c_[X, X[:, 1]],  # a duplicated feature: a flat direction
+    lambda X: X * np.array([1e-7, 1.0, 1.0, 1.0, 1.0]),  # a feature at 1e-7 of the others
+], ids=["duplicated feature", "badly scaled feature"])
+def test_least_squares_on_degenerate_features_is_one_exact_step(make_degenerate):
+    """Without a penalty, a flat or nearly flat direction of the Gram matrix neither
+    stalls the fit nor moves it off the optimum."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(500, 5))
+    y = X @ rng.normal(size=5) + 6.0 + 0.1 * rng.normal(size=500)
+    X = make_degenerate(X)
+    model = CodedGradientRegressor(alpha=0.0, random_state=0).fit(X, y)
+    assert model.n_iter_ == 1
+    assert abs(_least_squares_gap(model, X, y)) < 1e-9

@@ -181,5 +181,6 @@ def test_ridge_under_stragglers_tops_up_the_gram_once_then_asks_nothing():
     reference = CodedGradientRegressor(**params).fit(X, y)
     assert model.history_["n_alive"][0] > 0
     assert not model.history_["n_alive"][1:].any()
+    assert model.n_iter_ == 1  # the master's exact model: one exact Newton step
     assert np.ptp(model.history_["time"]) == 0.0  # the virtual clock stops after the first
     np.testing.assert_allclose(model.coef_, reference.coef_, rtol=0, atol=1e-9)

@@ -108,8 +108,10 @@ def newton_solver(oracle, coef, intercept, penalty, settings, *, validation_scor
         ``[coef[:, c], intercept[c]]`` (``size = n_features + 1``, or ``n_features`` without
         an intercept), one block per output or one shared block. ``oracle.settled`` and
         ``oracle.curvature_complete`` say whether the decoded gradient follows the iterate
-        and whether every partition's curvature is held
-        (:class:`skgc.master.CurvatureOracle` provides all of this).
+        and whether every partition's curvature is held; ``oracle.exact`` whether its
+        values are the exact objective under stragglers too (a line search and one small
+        decrement then suffice) (:class:`skgc.master.CurvatureOracle` provides all of
+        this).
     coef : ndarray of shape (n_features, n_outputs)
     intercept : ndarray of shape (n_outputs,)
     penalty : skgc.objective.Penalty
@@ -183,6 +185,7 @@ class _NewtonRun:
         self.stale = False  # a rejected damped step left an estimate to renew
         self.history = _History()
         self.hessian = None
+        self.floored = False  # the last model's diagonal was floored somewhere
         self.step = 0.0
         self.relative_gap = np.inf
         self.scale = None
@@ -206,6 +209,11 @@ class _NewtonRun:
             self.history.clock += estimate.duration
             if self.hessian is not None and not np.isfinite(self.hessian).all():
                 _check_finite(np.inf, self.iteration)
+            if self.oracle.exact and not self.settled:
+                # the round completed the exact quadratic: the decoded estimate gives way
+                # to the master's exact one (no round; who answered stays on record)
+                exact = self._gradient(self.coef, self.intercept)
+                self.last = replace(exact, n_alive=self.last.n_alive, alive=self.last.alive)
         if self.stale:
             self.last, self.stale = self._gradient(self.coef, self.intercept), False
             self.history.clock += self.last.duration
@@ -219,6 +227,7 @@ class _NewtonRun:
             self.last = self._gradient(self.coef, self.intercept)
             self.history.append(np.nan, estimate, 0.0)
             return "go"
+        self.floored = False
         direction, decrease = self._direction(estimate, self.levenberg)
         exact = decrease.sum()
         final = self._smoothing_done()
@@ -229,6 +238,8 @@ class _NewtonRun:
         self.relative_gap = exact / max(abs(objective), 1e-8 * self.scale)
         self.small = self.small + 1 if small else 0
         done = final and small and self.small >= self._patience
+        if not done and self.settings.tol is not None and self._step_is_exact():
+            done, self.relative_gap = True, 0.0
         if done:  # within tol already: the last Newton step needs no trial round
             self.coef, self.intercept = self.coef + direction[0], self.intercept + direction[1]
             self.step = 1.0
@@ -339,7 +350,9 @@ class _NewtonRun:
         """Consecutive small decrements that stop: ``patience`` while the decoded gradient
         may still carry straggling noise, 2 once the oracle has settled (the decoded
         gradient is then exact to first order)."""
-        if self.settings.stochastic and self.settled:
+        if not self._noisy:
+            return 1
+        if self.settled:
             return min(2, self.settings.patience)
         return self.settings.patience
 
@@ -365,6 +378,15 @@ class _NewtonRun:
         if self.hessian is None:
             return True
         return not self.settings.constant_curvature or not self.oracle.curvature_complete
+
+    def _step_is_exact(self):
+        """Whether the Newton step lands on the minimiser itself: the master holds the
+        exact quadratic objective (its Hessian and gradient are exact, not decoded
+        estimates), without l1 (solved by a Cholesky factorisation, not by coordinate
+        descent), Levenberg-Marquardt damping or a floor under a flat direction."""
+        return (self.settings.constant_curvature and self.smoothing is None
+                and self.oracle.exact and self.penalty.l1 == 0.0
+                and not self.levenberg.any() and not self.floored)
 
     def _small(self, decrease, objective, final):
         """Whether the decrement says this stage is solved: to ``tol`` relative to the
@@ -406,8 +428,8 @@ class _NewtonRun:
         decrease = np.zeros(n_outputs)
         for c in range(n_outputs):
             matrix = self.hessian[c if len(self.hessian) > 1 else 0].copy()
-            matrix[np.arange(n_features), np.arange(n_features)] += penalty.l2
             self._floor(matrix, levenberg[c])
+            matrix[np.arange(n_features), np.arange(n_features)] += penalty.l2
             g = gradient[:, c]
             if with_intercept:
                 g = np.append(g, estimate.grad_intercept[c])
@@ -418,19 +440,30 @@ class _NewtonRun:
         return (d_coef, d_intercept), decrease
 
     def _floor(self, matrix, levenberg):
-        """Add ``levenberg`` times the mean curvature to the diagonal, and keep every
-        diagonal entry above 1e-9 of the largest mean curvature seen in the run (a finely
-        smoothed hinge can be flat in every direction, and a flat model has no minimiser)."""
+        """Add ``levenberg`` times the data term's mean curvature to the diagonal of its
+        Hessian ``matrix``; for a smoothed loss, also keep every diagonal entry above 1e-9
+        of the largest mean curvature seen in the run (a finely smoothed hinge can be flat
+        in every direction, and a flat model has no minimiser). A smooth loss needs no
+        floor: a direction without curvature has no gradient either (a constant or
+        duplicated feature), and flooring it would slow a badly scaled feature to a crawl."""
         diagonal = np.diag_indices_from(matrix)
         mean = np.trace(matrix) / len(matrix)
         self.curvature_scale = max(self.curvature_scale, mean)
-        floor = 1e-9 * self.curvature_scale
-        matrix[diagonal] = np.maximum(matrix[diagonal] + levenberg * max(mean, floor), floor)
+        floor = 0.0 if self.smoothing is None else 1e-9 * self.curvature_scale
+        damped = matrix[diagonal] + levenberg * max(mean, floor)
+        self.floored |= bool((damped < floor).any())
+        matrix[diagonal] = np.maximum(damped, floor)
+
+    @property
+    def _noisy(self):
+        """Whether the objective is an estimate: under stragglers, until the oracle holds
+        the exact objective itself (a quadratic whose every partition has arrived)."""
+        return self.settings.stochastic and not self.oracle.exact
 
     def _move(self, direction, decrease):
         """Step along ``direction``: by backtracking on the exact objective, or, under
         stragglers, one damped step checked against the objective's estimate."""
-        if self.settings.stochastic:
+        if self._noisy:
             self._damped_step(*direction, decrease)
         else:
             self._line_search(*direction, decrease)
@@ -514,7 +547,7 @@ class _NewtonRun:
         predicts well is trusted more, back to the undamped Newton model. A
         barrier-smoothed loss (self-concordant) needs no damping with an exact line search.
         """
-        if self.smoothing is not None and not self.settings.stochastic:
+        if self.smoothing is not None and not self._noisy:
             return
         over = halvings > 0
         self.levenberg[over] = np.maximum(self.levenberg[over], 1e-3) * 2.0**halvings[over]
@@ -557,8 +590,11 @@ def _model_step(matrix, gradient, coef, l1, n_features):
 
     Returns the step ``s`` and the model's decrease (non-negative).
     """
-    ridge = 1e-12 * max(np.trace(matrix) / len(matrix), 1e-300)
-    matrix[np.diag_indices_from(matrix)] += ridge
+    # relative to each entry: an unpenalised intercept next to a huge l2 penalty keeps
+    # its own scale (a ridge relative to the mean would move its step)
+    diagonal = np.diag_indices_from(matrix)
+    mean = max(np.trace(matrix) / len(matrix), 1e-300)
+    matrix[diagonal] += 1e-12 * np.abs(matrix[diagonal]) + 1e-24 * mean
     if l1 == 0.0:
         step = -_solve(matrix, gradient)
         return step, max(-0.5 * float(gradient @ step), 0.0)
