@@ -235,3 +235,25 @@ def test_hessian_sums_equal_the_explicit_product(sparse, fit_intercept):
                                                                          intercept)
     assert gram.shape[0] == 1  # a constant curvature: one block for every output
     np.testing.assert_allclose(gram[0], Z.T @ (Z * weight[:, None]), rtol=1e-12)
+
+
+def test_proximal_newton_model_is_solved_exactly_when_ill_conditioned():
+    """The lasso model of a finely smoothed kink (condition number 1e10) is solved to its
+    optimality conditions, where coordinate descent alone would stop far short."""
+    from skgc.solver._newton import _lasso_step
+
+    rng = np.random.default_rng(3)
+    d, l1 = 12, 1e-2
+    basis = np.linalg.qr(rng.normal(size=(d + 1, d + 1)))[0]
+    matrix = basis @ np.diag(np.logspace(-6, 4, d + 1)) @ basis.T
+    gradient, coef = rng.normal(size=d + 1) * 1e-2, rng.normal(size=d)
+    step = _lasso_step(matrix.copy(), gradient, coef, l1, d)
+    value = np.append(coef, 0.0) + step
+    slope = gradient + matrix @ step
+    zero = np.append(value[:d] == 0.0, False)
+    scale = np.abs(gradient).max()
+    assert zero.any() and not zero.all()
+    np.testing.assert_allclose(slope[:d][~zero[:d]], -l1 * np.sign(value[:d][~zero[:d]]),
+                               atol=1e-7 * scale)
+    assert np.all(np.abs(slope[zero]) <= l1 + 1e-7 * scale)
+    assert abs(slope[d]) <= 1e-7 * scale  # the unpenalised intercept

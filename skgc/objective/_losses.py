@@ -9,7 +9,7 @@ so all classes are trained in one joint problem with a matrix-valued gradient.
 import numpy as np
 from scipy.special import expit
 
-from ._smoothing import ActiveSet, active_set_max, barrier_max
+from ._smoothing import ActiveSet, BarrierDual, active_set_max, barrier_dual_max, barrier_max
 
 __all__ = ["Loss", "LOSSES", "REGRESSION_LOSSES", "CLASSIFICATION_LOSSES", "get_loss"]
 
@@ -258,9 +258,12 @@ class BarrierEpsilonInsensitive(Loss):
 
 def _kink(m, mu, kinks):
     """``max(0, m)`` smoothed by ``mu`` (a barrier of weight ``mu / kinks``) or taken on
-    an :class:`~skgc.objective._smoothing.ActiveSet`: value, slope and curvature."""
+    an :class:`~skgc.objective._smoothing.ActiveSet` or at the barrier's dual variables
+    (:class:`~skgc.objective._smoothing.BarrierDual`): value, slope and curvature."""
     if isinstance(mu, ActiveSet):
         return active_set_max(m, mu)
+    if isinstance(mu, BarrierDual):
+        return barrier_dual_max(m, mu.mu / kinks)
     return barrier_max(m, mu / kinks)
 
 

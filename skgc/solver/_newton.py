@@ -6,14 +6,15 @@ with the iterate, the partitions' Hessian sums), builds the quadratic model
 ``m(v) = <g, v - w> + 1/2 (v - w)^T H (v - w) + l1 ||v||_1``
 
 (``H`` the data term's Hessian plus the l2 penalty), and moves towards its minimiser:
-a Cholesky solve without l1, coordinate descent on the ``size x size`` model with l1
-(proximal Newton, as glmnet and skglm do). The model's decrease ``m(w) - min m`` is the
+a Cholesky solve without l1; with l1 (proximal Newton, as glmnet and skglm do) coordinate
+descent on the ``size x size`` model, finished exactly by a feature-sign search. The model's decrease ``m(w) - min m`` is the
 Newton decrement; for a quadratic objective it equals the gap ``f(w) - f*``, so stopping
 when it is below ``tol`` times the objective stops at a known distance from the optimum.
 Decoding noise only makes it larger on average: a stop on it is never early.
 
 Without stragglers the step is chosen by backtracking on the exact objective (Armijo), for
-each output on its own, with Levenberg-Marquardt damping where the model over-reaches. With
+each output on its own, each shorter trial from the cubic that fits both ends' values and
+slopes, with Levenberg-Marquardt damping where the model over-reaches. With
 stragglers the objective is an estimate: the step is a fixed fraction (``damping``) until
 the oracle has *settled* (its decoded gradient follows the iterate to first order: every
 worker heard from, every partition's curvature held), whole after, and a step that raises
@@ -23,6 +24,9 @@ that shrinks by 10 each time the smoothed problem is solved, down to ``tol`` tim
 objective. With an l2 penalty and exact sums, the end of each fine stage also tries a
 crossover: the exact problem with the kinks near the iterate pinned to their kink, solved
 on the master, and accepted only if its duality gap (one more round) is within ``tol``.
+The barrier path's own last iterate is certified the same way, the barrier's slopes read
+as dual variables: on a miss it is centred more tightly (near the kinks the decrement
+under-states the gap).
 """
 
 import warnings
@@ -32,7 +36,7 @@ import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 from sklearn.exceptions import ConvergenceWarning
 
-from ..objective._smoothing import ActiveSet
+from ..objective._smoothing import ActiveSet, BarrierDual
 from ._gd import SolverResult, _check_finite, _History, _report
 from ._stopping import NoImprovement
 
@@ -41,10 +45,13 @@ __all__ = ["newton_solver", "NewtonSettings"]
 _ARMIJO = 1e-4
 _MAX_HALVINGS = 20
 # A barrier-smoothed stage's line search starts at most this many times the last step.
-_GROWTH = 4.0
+_GROWTH = 3.0
 # A smoothing stage is solved when the decrement is below these fractions of its width mu
 # (an interior-point method's centring: 1/2 and 1/20 of the barrier weight mu / 4).
 _CENTRED, _CENTRED_FINAL = 0.125, 0.0125
+# A missed certificate at the end of the barrier path tightens its final centring tenfold,
+# down to this fraction (where the decrement alone decides).
+_TIGHTEST_CENTRING = 1e-3
 # A crossover pins the kinks within this many widths mu of the barrier iterate (on the
 # central path, a hinge's margin sample of dual weight 0.02 to 0.98 sits within 12 mu) ...
 _CROSSOVER_BAND = 15.0
@@ -186,6 +193,7 @@ class _NewtonRun:
         self.history = _History()
         self.hessian = None
         self.floored = False  # the last model's diagonal was floored somewhere
+        self.centring = 1.0  # the final stage's centring, tightened by a missed certificate
         self.step = 0.0
         self.relative_gap = np.inf
         self.scale = None
@@ -243,11 +251,22 @@ class _NewtonRun:
         if done:  # within tol already: the last Newton step needs no trial round
             self.coef, self.intercept = self.coef + direction[0], self.intercept + direction[1]
             self.step = 1.0
+            if (self.smoothing is not None and self.centring > _TIGHTEST_CENTRING
+                    and self._certifiable(estimate)):
+                done = self._barrier_certified()
         else:
             self._move(direction, decrease)
         self.history.append(objective, estimate, self.step)
         if done:
             return "converged"
+        if final and small and self.small >= self._patience:  # the certificate missed
+            # centre more tightly: near the kinks the quadratic model over-states the
+            # curvature, and its decrement under-states the gap (the certificate's bound
+            # is loose there too: at the tightest centring the decrement decides)
+            self.centring /= 10.0
+            self.small = 0
+            self.last = self._gradient(self.coef, self.intercept)
+            return "go"
         if not small or self.small < self._patience:
             return "go"
         self.stages += 1
@@ -264,14 +283,31 @@ class _NewtonRun:
     def _can_cross_over(self, estimate):
         """Whether to try a crossover at the end of this stage: the barrier iterate is
         fine enough to identify the kinks, no try is due to be skipped, and the result
-        can be certified (an l2 penalty: the duality gap has a closed form; exact sums:
-        every worker answered, no straggling noise)."""
-        penalty = self.penalty
+        can be certified."""
         fine = self.smoothing <= _CROSSOVER_FROM * abs(self.objective) / self.coef.shape[1]
         due = self.stages % self.crossover_spacing == 0
-        return (fine and due and penalty.l1 == 0.0 and penalty.l2 > 0.0
-                and self.settings.tol is not None and not self.settings.stochastic
-                and bool(np.all(estimate.alive)))
+        return fine and due and self._certifiable(estimate)
+
+    def _certifiable(self, estimate):
+        """Whether a point's duality gap can be bounded: an l2 penalty (the gap has a
+        closed form), exact sums (every worker answered, no straggling noise) and a
+        ``tol`` to compare it with."""
+        penalty = self.penalty
+        return (penalty.l1 == 0.0 and penalty.l2 > 0.0 and self.settings.tol is not None
+                and not self.settings.stochastic and bool(np.all(estimate.alive)))
+
+    def _barrier_certified(self):
+        """Whether the barrier path's last iterate is within ``tol`` of every output's
+        exact optimum: one round at the barrier's slopes read as dual variables
+        (:class:`BarrierDual`) bounds its duality gap."""
+        objectives = self._objectives(self.last, self.coef)
+        scale = np.maximum(np.abs(objectives), 1e-8 * self.scale)
+        dual = self.oracle.gradient(self.coef, self.intercept, BarrierDual(self.smoothing))
+        self.history.clock += dual.duration
+        gap = self._duality_gap(dual, self.coef, self.intercept)
+        self.relative_gap = float(np.max(gap / scale))
+        return bool(np.all(np.isfinite(gap)) and np.all(dual.alive)
+                    and np.all(gap <= self.settings.tol * scale))
 
     def _cross_over(self):
         """One crossover iteration: the exact problem restricted to the kinks'
@@ -395,7 +431,7 @@ class _NewtonRun:
         ten times finer, stage starts within Newton's fast reach)."""
         scale = max(abs(objective), 1e-8 * self.scale)
         if self.smoothing is not None:
-            centred = (_CENTRED_FINAL if final else _CENTRED) * self.smoothing
+            centred = (_CENTRED_FINAL * self.centring if final else _CENTRED) * self.smoothing
             if not final:
                 return decrease <= centred
             return self.settings.tol is not None and decrease <= min(
@@ -476,17 +512,42 @@ class _NewtonRun:
         steps = self._first_trial(len(before))
         accepted = np.zeros(len(before), dtype=bool)
         halvings = np.zeros(len(before), dtype=int)
+        slope = self._slopes(self.last, self.coef, d_coef, d_intercept)
         for _ in range(_MAX_HALVINGS):
             trial, after = self._trial(steps, d_coef, d_intercept)
             accepted = np.isfinite(after) & (after <= before - _ARMIJO * steps * decrease
                                              + slack)
             if accepted.all():
                 break
-            steps = np.where(accepted, steps, steps / 2.0)
+            shorter = self._shorter(steps, before, slope, after, trial, d_coef, d_intercept)
+            steps = np.where(accepted, steps, shorter)
             halvings += ~accepted
         self._trust(halvings, accepted, before - after, decrease)
         self._accept(accepted, steps, d_coef, d_intercept, trial)
         self.accepted_steps = np.where(accepted, steps, 1.0)  # none found: from 1 again
+
+    def _slopes(self, estimate, coef, d_coef, d_intercept):
+        """Each output's directional derivative of its objective along the direction, at
+        ``coef`` (where ``estimate`` was taken); the l2 penalty included, l1 not."""
+        gradient = estimate.grad_coef + self.penalty.l2 * coef
+        return (gradient * d_coef).sum(axis=0) + estimate.grad_intercept * d_intercept
+
+    def _shorter(self, steps, before, slope, after, trial, d_coef, d_intercept):
+        """The next, shorter, trial steps after rejected ones: the minimiser of the cubic
+        that matches each output's objective and slope at 0 and at the step (the trial
+        round brought the gradient too), kept within a tenth and a half of the step;
+        halving where the cubic has no minimiser there, or with l1 (not smooth)."""
+        halved = steps / 2.0
+        if self.penalty.l1 > 0.0:
+            return halved
+        coef = self.coef + steps * d_coef
+        end_slope = self._slopes(trial, coef, d_coef, d_intercept)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            d1 = slope + end_slope - 3.0 * (after - before) / steps
+            d2 = np.sqrt(d1 * d1 - slope * end_slope)
+            cubic = steps * (1.0 - (end_slope + d2 - d1) / (end_slope - slope + 2.0 * d2))
+        usable = np.isfinite(cubic) & np.isfinite(after)
+        return np.where(usable, np.clip(cubic, 0.1 * steps, 0.5 * steps), halved)
 
     def _first_trial(self, n_outputs):
         """The line search's first trial step: 1, or, for a barrier-smoothed loss, at most
@@ -613,8 +674,17 @@ def _solve(matrix, vector):
         return np.linalg.lstsq(matrix, vector, rcond=None)[0]
 
 
-def _lasso_step(matrix, gradient, coef, l1, n_features, max_sweeps=200):
-    """Coordinate descent on the proximal Newton model; the intercept is not penalised."""
+def _lasso_step(matrix, gradient, coef, l1, n_features, max_sweeps=20):
+    """The step to the minimiser of the proximal Newton model
+    ``g^T s + s^T M s / 2 + l1 ||coef + s[:n_features]||_1``; the intercept (the entries
+    from ``n_features`` on) is not penalised.
+
+    A few sweeps of coordinate descent find the model's sparsity pattern roughly; the
+    feature-sign search (:func:`_feature_sign`) then solves the model exactly. Coordinate
+    descent alone crawls on an ill-conditioned model (a finely smoothed kink), and a step
+    it leaves short under-states the model's decrease: a stop on that decrease would come
+    far from the optimum.
+    """
     size = len(gradient)
     target = np.zeros(size)
     target[:n_features] = coef
@@ -637,4 +707,78 @@ def _lasso_step(matrix, gradient, coef, l1, n_features, max_sweeps=200):
                 largest = max(largest, abs(delta) * diagonal[i])
         if largest <= 1e-12 * scale:
             break
-    return value - target
+    return _feature_sign(matrix, gradient, target, threshold, value) - target
+
+
+def _feature_sign(matrix, gradient, target, threshold, start):
+    """The minimiser ``v`` of ``q(v) = g^T (v - w) + (v - w)^T M (v - w) / 2
+    + sum_i threshold_i |v_i|`` (``w`` the ``target``) by the feature-sign search (Lee,
+    Battle, Raina and Ng, 2007), an active-set method: solve ``q`` exactly on the
+    non-zero entries with their signs (one linear solve), move towards that solution as
+    far as ``q`` decreases, stopping where an entry crosses zero, and activate the zero
+    entry whose slope breaks optimality the most. Entries with a zero threshold (the
+    intercept) are always active. Each move decreases ``q``; it ends in finitely many.
+    """
+    free = threshold == 0.0
+    base = matrix @ target - gradient  # M v = base - threshold * signs on the active set
+    value = start.copy()
+
+    def q(v):
+        s = v - target
+        return gradient @ s + 0.5 * s @ matrix @ s + threshold @ np.abs(v)
+
+    tolerance = 1e-10 * max(np.abs(gradient).max(), threshold.max(), 1e-300)
+    signs, settled = np.sign(value), False
+    for _ in range(10 * len(value) + 10):
+        slope = gradient + matrix @ (value - target)
+        active = (value != 0.0) | free
+        residual = np.abs(slope + threshold * signs)[active]
+        # the active entries are optimal (to the tolerance, or as far as the linear
+        # solve can tell on an ill-conditioned model): activate the worst zero entry
+        settled = settled or residual.size == 0 or residual.max() <= tolerance
+        j = None
+        if settled:
+            violation = np.where(active, -np.inf, np.abs(slope) - threshold)
+            j = int(np.argmax(violation))
+            if violation[j] <= tolerance:
+                return value
+            signs[j], active[j] = -np.sign(slope[j]), True
+        try:
+            solution = _solve(matrix[np.ix_(active, active)],
+                              base[active] - threshold[active] * signs[active])
+        except (ValueError, LinAlgError):
+            return value
+        proposal = np.zeros_like(value)
+        proposal[active] = solution
+        moved = _best_on_segment(value, proposal, active & ~free, q)
+        if q(moved) >= q(value) - 1e-15 * abs(q(value)):  # no progress
+            if j is None:
+                settled = True
+                continue
+            moved = _coordinate_step(matrix, slope, threshold, value, j)
+            if q(moved) >= q(value):
+                return value
+        value, signs, settled = moved, np.sign(moved), False
+    return value
+
+
+def _coordinate_step(matrix, slope, threshold, value, j):
+    """``value`` with entry ``j`` moved to the minimiser of ``q`` along it (a
+    soft-thresholded Newton step: it decreases ``q`` when ``|slope_j| > threshold_j``)."""
+    moved = value.copy()
+    z = value[j] - slope[j] / matrix[j, j]
+    moved[j] = np.sign(z) * max(abs(z) - threshold[j] / matrix[j, j], 0.0)
+    return moved
+
+
+def _best_on_segment(value, proposal, penalised, q):
+    """The point of lowest ``q`` among ``proposal`` and the points of the segment from
+    ``value`` where a penalised entry crosses zero (set exactly to zero there)."""
+    crossing = penalised & (value != 0.0) & (np.sign(proposal) != np.sign(value))
+    candidates = [proposal]
+    for i in np.flatnonzero(crossing):
+        t = value[i] / (value[i] - proposal[i])
+        point = value + t * (proposal - value)
+        point[i] = 0.0
+        candidates.append(point)
+    return min(candidates, key=q)
