@@ -17,9 +17,19 @@ MAX_FRESHNESS_PARTITIONS = 1024
 
 
 class PlainDecoder:
-    """``sum_j w_j f_j`` with ``w = code.decode(alive)``."""
+    """``sum_j w_j f_j`` with ``w = code.decode(alive)``.
+
+    Attributes
+    ----------
+    noise_free : bool
+        Whether the last estimate carries none of the code's decoding noise: it decoded
+        every worker's latest message exactly (:class:`LatestMessageDecoder`, switched
+        on), so its only error is the stored messages' staleness, which vanishes as the
+        iterates converge. Always False for this decoder.
+    """
 
     variance_reduced = False
+    noise_free = False
 
     def __init__(self, code):
         self.code = code
@@ -140,8 +150,10 @@ class LatestMessageDecoder(ControlVariateDecoder):
     switches on :meth:`activate`; activated while the messages do not decode exactly, it
     uses the control variate, and so it does while it holds the partitions' Hessians
     (Newton steps): the control variate then moves every stored message to the iterate
-    (:class:`CurvatureTransport`) and is exact for a quadratic loss. A new code forgets who was heard (messages coded with the
-    old coefficients are not decoded with the new ones).
+    (:class:`CurvatureTransport`) and is exact for a quadratic loss. A new code forgets who
+    was heard (messages coded with the old coefficients are not decoded with the new ones).
+    Only the switched-on latest-message estimate is ``noise_free`` (gradient descent then
+    takes the full step ``1/L``); the control variate's is not.
 
     Parameters
     ----------
@@ -158,6 +170,7 @@ class LatestMessageDecoder(ControlVariateDecoder):
         self.switch_ratio, self.smoothing = switch_ratio, smoothing
         self.ages, self.noise_ratio = None, None
         self.relative_variance = code.relative_variance
+        self.noise_free = False
 
     def forget(self):
         super().forget()
@@ -176,6 +189,7 @@ class LatestMessageDecoder(ControlVariateDecoder):
         self.ages[alive] = 0
         curved = self.transport.worker_hessians is not None
         weights = None if curved else self._exact_weights()
+        self.noise_free = False
         if weights is None:
             return super().combine(messages, alive, point)
         plain = self.code.decode(alive) @ messages
@@ -185,6 +199,7 @@ class LatestMessageDecoder(ControlVariateDecoder):
         latest = weights[used] @ self.transport.moved(self.memory, point)[used]
         if not self.active:
             self._watch_noise(plain, latest, 0 if point is None else np.size(point[1]))
+        self.noise_free = self.active
         return latest if self.active else plain
 
     def _watch_noise(self, plain, latest, n_values):

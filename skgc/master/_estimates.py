@@ -27,6 +27,10 @@ class GradientEstimate:
         Which workers' answers went into the estimate (None: not recorded).
     values : ndarray of shape (n_outputs,) or None
         ``value`` split by output (their sum), when known.
+    noise_free : bool
+        The estimate carries none of the code's decoding noise: it decoded every worker's
+        latest message exactly, and its only error, the messages' staleness, vanishes as
+        the iterates converge (gradient descent takes the full step ``1/L``).
     """
 
     value: float
@@ -37,6 +41,7 @@ class GradientEstimate:
     fallback: bool = False
     alive: np.ndarray = None
     values: np.ndarray = None
+    noise_free: bool = False
 
 
 @dataclass
