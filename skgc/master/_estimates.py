@@ -27,10 +27,10 @@ class GradientEstimate:
         Which workers' answers went into the estimate (None: not recorded).
     values : ndarray of shape (n_outputs,) or None
         ``value`` split by output (their sum), when known.
-    noise_free : bool
-        The estimate carries none of the code's decoding noise: it decoded every worker's
-        latest message exactly, and its only error, the messages' staleness, vanishes as
-        the iterates converge (gradient descent takes the full step ``1/L``).
+    noise : float or None
+        The estimate's relative variance when the decoder measured it (the latest-message
+        decoder: its stored messages' staleness, which vanishes as the iterates converge);
+        None: the code's ``relative_variance``.
     """
 
     value: float
@@ -41,7 +41,7 @@ class GradientEstimate:
     fallback: bool = False
     alive: np.ndarray = None
     values: np.ndarray = None
-    noise_free: bool = False
+    noise: float = None
 
 
 @dataclass

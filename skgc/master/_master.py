@@ -138,7 +138,7 @@ class Master:
         estimate = GradientEstimate(float(np.sum(values)) * scale, grad_coef * scale,
                                     grad_intercept * scale, int(rnd.alive.sum()),
                                     rnd.duration, bool(fallback), rnd.alive, values * scale,
-                                    self.decoder.noise_free)
+                                    self.decoder.noise)
         self.observe(rnd.alive)
         return estimate
 
