@@ -168,7 +168,15 @@ class LatestMessageDecoder(ControlVariateDecoder):
     active : bool, default=True
     switch_ratio : float, default=4.0
     smoothing : float, default=0.9
-        Weight of the past in the moving average of the noise ratio.
+        Weight of the past in the moving averages of the noise ratio and the staleness.
+
+    Attributes
+    ----------
+    noise : float or None
+        The last estimate's measured relative variance (the staleness when it was the
+        switched-on latest-message estimate; else None).
+    staleness : float
+        The smoothed staleness measure (``eps`` until the switch and after a new code).
     """
 
     def __init__(self, code, random_state=0, active=True, switch_ratio=4.0, smoothing=0.9):
