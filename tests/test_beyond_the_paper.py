@@ -4,11 +4,12 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.datasets import make_regression
+from sklearn.datasets import load_diabetes, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
 
 from skgc import CodedGradientClassifier, CodedGradientRegressor
+from skgc.solver import StepSchedule
 from skgc.stragglers import TraceDelays, paper_model
 
 ALPHA = 1e-2
@@ -28,6 +29,16 @@ def sorted_problem():
     return X, y, _objective(ridge.coef_, ridge.intercept_, X, y)
 
 
+@pytest.fixture(scope="module")
+def diabetes_problem():
+    """Ill-conditioned: gradient descent needs hundreds of iterations (the paper's case)."""
+    X, y = load_diabetes(return_X_y=True)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    y = (y - y.mean()) / y.std()
+    ridge = Ridge(alpha=ALPHA * len(y), solver="cholesky").fit(X, y)
+    return X, y, _objective(ridge.coef_, ridge.intercept_, X, y)
+
+
 def _objective(coef, intercept, X, y):
     return 0.5 * np.mean((X @ coef + intercept - y) ** 2) + 0.5 * ALPHA * coef @ coef
 
@@ -41,8 +52,8 @@ def _fit(problem, **params):
     X, y, _ = problem
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        return CodedGradientRegressor(alpha=ALPHA, shuffle=False, tol=None, random_state=0,
-                                      **params).fit(X, y)
+        params = {"alpha": ALPHA, "shuffle": False, "tol": None, "random_state": 0, **params}
+        return CodedGradientRegressor(**params).fit(X, y)
 
 
 @pytest.mark.parametrize("stragglers, n_workers", [(MIXED, 20), (paper_model(10, random_state=0), 10)])
@@ -129,3 +140,26 @@ def test_defaults_under_heavy_stragglers_do_not_stop_early(sorted_problem):
     reg = CodedGradientRegressor(alpha=ALPHA, n_workers=10, random_state=0,
                                  stragglers=paper_model(10, random_state=0)).fit(X, y)
     assert _gap(reg, sorted_problem) < 1e-4
+
+
+def test_gradient_descent_steps_grow_to_1_over_l_once_the_latest_messages_decode(
+        diabetes_problem, monkeypatch):
+    """Before the latest-message decoder switches on, the step is 1 / (L (1 + eps)); after,
+    the estimate's measured staleness replaces eps and the step grows to 1/L: 24x lower a
+    gap after 1200 iterations than with the (1 + eps) step throughout."""
+    params = dict(n_workers=10, stragglers=paper_model(10, random_state=0), max_iter=1200,
+                  solver="gd", shuffle=True)
+    reg = _fit(diabetes_problem, **params)
+    steps, eps = reg.history_["step"], reg.code_.relative_variance
+    assert eps > 0.5
+    switch = np.flatnonzero(steps != steps[0])[0]
+    assert switch > 20  # decoded plainly until then, at the (1 + eps) step
+    assert steps.min() == steps[0]
+    assert steps.max() <= steps[0] * (1.0 + eps) * (1.0 + 1e-12)  # never above 1/L
+    assert steps[-1] == pytest.approx(steps[0] * (1.0 + eps), rel=1e-4)
+
+    def with_eps_throughout(schedule, t, noise=None):
+        return schedule.base_step
+    monkeypatch.setattr(StepSchedule, "__call__", with_eps_throughout)
+    before = _fit(diabetes_problem, **params)
+    assert _gap(reg, diabetes_problem) < _gap(before, diabetes_problem) / 10

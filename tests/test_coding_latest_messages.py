@@ -162,3 +162,32 @@ def test_with_the_partitions_hessians_it_is_the_control_variate():
         alive = rng.random(10) > P
         np.testing.assert_allclose(latest.combine(messages, alive, point),
                                    control_variate.combine(messages, alive, point))
+
+
+def test_switched_on_it_reports_the_staleness_of_its_messages_as_noise():
+    """The estimate's relative variance: none before the switch (the code's eps applies),
+    eps at the switch, shrinking while answers repeat the stored messages, above eps when
+    they differ much against the gradient; a new code starts over."""
+    code = make_code("optimal", 10, straggler_probs=P)
+    rng = np.random.default_rng(5)
+    gradients = rng.standard_normal((10, 4))
+    everyone, one = np.ones(10, dtype=bool), np.arange(10) == 3
+    assert PlainDecoder(code).noise is None
+    waiting = make_decoder(code, True, active=False)
+    waiting.combine(_messages(code, gradients), everyone)
+    assert waiting.noise is None
+    decoder = make_decoder(code, True)
+    decoder.combine(_messages(code, gradients), everyone)
+    assert decoder.noise == pytest.approx(code.relative_variance)
+    for _ in range(10):
+        decoder.combine(_messages(code, gradients), one)  # the same message again
+    assert decoder.noise == pytest.approx(code.relative_variance * 0.9 ** 10)
+    decoder.combine(_messages(code, gradients), np.zeros(10, dtype=bool))  # no answer
+    assert decoder.noise == pytest.approx(code.relative_variance * 0.9 ** 10)
+    near_optimum = rng.standard_normal((10, 4))
+    near_optimum -= near_optimum.mean(axis=0) - 1e-3  # changed a lot, and nearly cancel
+    decoder.combine(_messages(code, near_optimum), everyone)
+    assert decoder.noise > code.relative_variance
+    decoder.reset_code(code.reoptimized(straggler_probs=np.full(10, 0.5)))
+    decoder.combine(_messages(decoder.code, gradients), one)
+    assert decoder.noise is None  # not yet decodable from messages of the new code

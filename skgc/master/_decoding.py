@@ -17,9 +17,18 @@ MAX_FRESHNESS_PARTITIONS = 1024
 
 
 class PlainDecoder:
-    """``sum_j w_j f_j`` with ``w = code.decode(alive)``."""
+    """``sum_j w_j f_j`` with ``w = code.decode(alive)``.
+
+    Attributes
+    ----------
+    noise : float or None
+        The last estimate's relative variance when the decoder measures it (the
+        switched-on :class:`LatestMessageDecoder`: its stored messages' staleness); None:
+        the code's ``relative_variance`` applies (always, for this decoder).
+    """
 
     variance_reduced = False
+    noise = None
 
     def __init__(self, code):
         self.code = code
@@ -140,8 +149,17 @@ class LatestMessageDecoder(ControlVariateDecoder):
     switches on :meth:`activate`; activated while the messages do not decode exactly, it
     uses the control variate, and so it does while it holds the partitions' Hessians
     (Newton steps): the control variate then moves every stored message to the iterate
-    (:class:`CurvatureTransport`) and is exact for a quadratic loss. A new code forgets who was heard (messages coded with the
-    old coefficients are not decoded with the new ones).
+    (:class:`CurvatureTransport`) and is exact for a quadratic loss. A new code forgets who
+    was heard (messages coded with the old coefficients are not decoded with the new ones).
+
+    The switched-on latest-message estimate carries none of the code's decoding noise: its
+    error is the stored messages' staleness, which vanishes as the iterates converge but
+    not at once (fast-converging problems move the iterate far within a straggler's
+    absence). Its relative variance, :attr:`noise`, is measured from the answers: an answer
+    replacing a stored message reveals the error that message carried, weighted as the
+    previous round decoded it; ``n_workers`` times the mean squared weighted change over a
+    round's answers, relative to the estimate's squared norm and smoothed over rounds
+    (from ``eps`` at the switch), estimates it.
 
     Parameters
     ----------
@@ -150,7 +168,15 @@ class LatestMessageDecoder(ControlVariateDecoder):
     active : bool, default=True
     switch_ratio : float, default=4.0
     smoothing : float, default=0.9
-        Weight of the past in the moving average of the noise ratio.
+        Weight of the past in the moving averages of the noise ratio and the staleness.
+
+    Attributes
+    ----------
+    noise : float or None
+        The last estimate's measured relative variance (the staleness when it was the
+        switched-on latest-message estimate; else None).
+    staleness : float
+        The smoothed staleness measure (``eps`` until the switch and after a new code).
     """
 
     def __init__(self, code, random_state=0, active=True, switch_ratio=4.0, smoothing=0.9):
@@ -158,14 +184,16 @@ class LatestMessageDecoder(ControlVariateDecoder):
         self.switch_ratio, self.smoothing = switch_ratio, smoothing
         self.ages, self.noise_ratio = None, None
         self.relative_variance = code.relative_variance
+        self.noise, self.staleness, self.previous_weights = None, code.relative_variance, None
 
     def forget(self):
         super().forget()
-        self.ages = None
+        self.ages = self.previous_weights = None
 
     def refill(self, messages, point):
         super().refill(messages, point)
         self.ages = np.zeros(len(messages))
+        self.previous_weights = None
 
     def combine(self, messages, alive, point=None):
         if self.memory is None or self.ages is None:
@@ -176,16 +204,23 @@ class LatestMessageDecoder(ControlVariateDecoder):
         self.ages[alive] = 0
         curved = self.transport.worker_hessians is not None
         weights = None if curved else self._exact_weights()
+        self.noise, previous, self.previous_weights = None, self.previous_weights, weights
         if weights is None:
             return super().combine(messages, alive, point)
+        n_values = 0 if point is None else np.size(point[1])
         plain = self.code.decode(alive) @ messages
+        changes = (messages[alive] - self.memory[alive])[:, n_values:]
         self.memory[alive] = messages[alive]
         self.transport.record(alive, point)
         used = np.flatnonzero(weights)
         latest = weights[used] @ self.transport.moved(self.memory, point)[used]
         if not self.active:
-            self._watch_noise(plain, latest, 0 if point is None else np.size(point[1]))
-        return latest if self.active else plain
+            self._watch_noise(plain, latest, n_values)
+            return latest if self.active else plain
+        if previous is not None:
+            self._watch_staleness(previous[alive, None] * changes, latest[n_values:])
+        self.noise = self.staleness
+        return latest
 
     def _watch_noise(self, plain, latest, n_values):
         """Switch on once the plain estimate is mostly noise (see the class notes)."""
@@ -197,6 +232,15 @@ class LatestMessageDecoder(ControlVariateDecoder):
             self.smoothing * self.noise_ratio + (1.0 - self.smoothing) * ratio)
         if self.noise_ratio > self.switch_ratio * (1.0 + self.relative_variance):
             self.active = True
+
+    def _watch_staleness(self, errors, latest):
+        """Update :attr:`staleness` from the errors that this round's answers removed
+        (stored-minus-fresh messages times their previous decoding weights)."""
+        signal = np.sum(latest ** 2)
+        if not signal > 0 or not len(errors):
+            return
+        ratio = len(self.ages) * np.mean(np.sum(errors ** 2, axis=1)) / signal
+        self.staleness = self.smoothing * self.staleness + (1.0 - self.smoothing) * ratio
 
     def _exact_weights(self):
         """Freshness weights when the workers heard since the last new code decode every
@@ -213,7 +257,8 @@ class LatestMessageDecoder(ControlVariateDecoder):
 
     def reset_code(self, code):
         super().reset_code(code)
-        self.relative_variance = code.relative_variance
+        self.relative_variance = self.staleness = code.relative_variance
+        self.previous_weights = None
         if self.ages is not None:
             self.ages[:] = np.inf
 

@@ -27,6 +27,10 @@ class GradientEstimate:
         Which workers' answers went into the estimate (None: not recorded).
     values : ndarray of shape (n_outputs,) or None
         ``value`` split by output (their sum), when known.
+    noise : float or None
+        The estimate's relative variance when the decoder measured it (the latest-message
+        decoder: its stored messages' staleness, which vanishes as the iterates converge);
+        None: the code's ``relative_variance``.
     """
 
     value: float
@@ -37,6 +41,7 @@ class GradientEstimate:
     fallback: bool = False
     alive: np.ndarray = None
     values: np.ndarray = None
+    noise: float = None
 
 
 @dataclass

@@ -137,7 +137,8 @@ class Master:
         scale = 1.0 / self.normaliser
         estimate = GradientEstimate(float(np.sum(values)) * scale, grad_coef * scale,
                                     grad_intercept * scale, int(rnd.alive.sum()),
-                                    rnd.duration, bool(fallback), rnd.alive, values * scale)
+                                    rnd.duration, bool(fallback), rnd.alive, values * scale,
+                                    self.decoder.noise)
         self.observe(rnd.alive)
         return estimate
 

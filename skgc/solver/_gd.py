@@ -117,7 +117,7 @@ def coded_gradient_descent(oracle, coef, intercept, penalty, schedule, *, max_it
     for iteration in range(1, max_iter + 1):
         estimate = oracle(coef, intercept)
         objective = estimate.value + penalty.value(coef)
-        step = schedule(t_start + iteration)
+        step = schedule(t_start + iteration, noise=estimate.noise)
         if estimate.n_alive > 0:
             if first is None and not rule.stopper.smoothing:  # exact estimates only
                 first = objective

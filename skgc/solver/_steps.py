@@ -10,7 +10,10 @@ formulas (one iteration of full-batch gradient descent plays the part of one SGD
   exact code or no stragglers). With an exact gradient this is plain gradient descent with
   step ``1/L``, which converges linearly to the optimum. With a noisy gradient the
   ``1 + eps`` factor keeps every step a descent step in expectation; the solver then
-  averages iterates once progress stalls, which removes the noise floor.
+  averages iterates once progress stalls, which removes the noise floor. An estimate that
+  measured its own relative variance (the latest-message decoder, once switched on: its
+  error is the stored messages' staleness, which vanishes at convergence) uses that
+  instead when it is smaller: the step grows towards ``1/L``.
 * non-smooth loss: ``1 / (L (1 + eps) + lambda t)`` (``lambda`` the l2 curvature: the
   strongly convex subgradient schedule, started at the smooth step) with linearly weighted
   iterate averaging from the start.
@@ -65,12 +68,15 @@ class StepSchedule:
         """``1 / (L (1 + eps))``, the step "auto" starts from."""
         return 1.0 / (self.smoothness * (1.0 + self.noise))
 
-    def __call__(self, t):
-        """Step of iteration ``t >= 1``."""
+    def __call__(self, t, noise=None):
+        """Step of iteration ``t >= 1``; ``noise``: the relative variance the iteration's
+        gradient estimate measured, if any (the smooth "auto" step then uses it in place
+        of ``eps`` when it is smaller)."""
         rate = self.learning_rate
         if rate == "auto":
             if self.smooth:
-                return self.base_step
+                return self.base_step if noise is None else 1.0 / (
+                    self.smoothness * (1.0 + min(self.noise, noise)))
             return 1.0 / (1.0 / self.base_step + self.strong_convexity * t)
         if rate == "constant":
             return self.eta0
