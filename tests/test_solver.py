@@ -20,6 +20,7 @@ class ExactOracle:
         self.X, self.Y, self.n = X, Y, X.shape[0]
         self.datafit = Datafit(loss, fit_intercept)
         self.settled, self.curvature_complete, self.exact = True, True, True
+        self.partition_models = False
         self.rounds = 0
 
     def gradient(self, coef, intercept, smoothing=None):

@@ -136,8 +136,10 @@ class CurvatureOracle:
             n_alive, duration = 0, 0.0
         else:
             alive, n_alive, duration = estimate.alive, estimate.n_alive, estimate.duration
+        # a partition whose model was not renewed at this iterate makes the sums approximate
+        fallback = estimate is not None and len(estimate.sums) < len(self.partition_rows)
         return GradientEstimate(float(values.sum()) * scale, grad_coef * scale,
-                                grad_intercept * scale, n_alive, duration, False, alive,
+                                grad_intercept * scale, n_alive, duration, fallback, alive,
                                 values * scale)
 
     def _models_by_anchor(self):

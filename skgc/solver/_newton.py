@@ -52,6 +52,8 @@ _CENTRED, _CENTRED_FINAL = 0.125, 0.0125
 # A missed certificate at the end of the barrier path tightens its final centring tenfold,
 # down to this fraction (where the decrement alone decides).
 _TIGHTEST_CENTRING = 1e-3
+# Rounds at most at the start until someone answers (the first smoothing width's scale).
+_START_ROUNDS = 50
 # A crossover pins the kinks within this many widths mu of the barrier iterate (on the
 # central path, a hinge's margin sample of dual weight 0.02 to 0.98 sits within 12 mu) ...
 _CROSSOVER_BAND = 15.0
@@ -117,8 +119,10 @@ def newton_solver(oracle, coef, intercept, penalty, settings, *, validation_scor
         ``oracle.curvature_complete`` say whether the decoded gradient follows the iterate
         and whether every partition's curvature is held; ``oracle.exact`` whether its
         values are the exact objective under stragglers too (a line search and one small
-        decrement then suffice) (:class:`skgc.master.CurvatureOracle` provides all of
-        this).
+        decrement then suffice); ``oracle.partition_models`` whether its estimates are
+        sums of per-partition models, exact unless flagged ``fallback`` (some partition's
+        model not renewed at that iterate) (:class:`skgc.master.CurvatureOracle` provides
+        all of this).
     coef : ndarray of shape (n_features, n_outputs)
     intercept : ndarray of shape (n_outputs,)
     penalty : skgc.objective.Penalty
@@ -180,8 +184,9 @@ class _NewtonRun:
         self.crossover = None  # the identification a crossover tries next
         self.crossover_spacing, self.stages = 1, 0  # stages between tries; stages done
         self.optimal = False  # the start is a minimiser (a zero objective)
+        self.history = _History()
         if settings.smoothing is not None:
-            start = self._gradient(self.coef, self.intercept)
+            start = self._answered_start()
             self.smoothing = settings.smoothing * max(start.value / n_outputs, 1e-12)
             # every loss and penalty is non-negative: a zero objective is the minimum
             # (the perceptron's at zero coefficients), which no stage would certify
@@ -190,7 +195,6 @@ class _NewtonRun:
         self.levenberg = np.zeros(n_outputs)  # damping where Newton steps over-reached
         self.curvature_scale = 0.0  # the largest mean curvature seen: floors flat models
         self.stale = False  # a rejected damped step left an estimate to renew
-        self.history = _History()
         self.hessian = None
         self.floored = False  # the last model's diagonal was floored somewhere
         self.centring = 1.0  # the final stage's centring, tightened by a missed certificate
@@ -199,6 +203,18 @@ class _NewtonRun:
         self.scale = None
         self.iteration = 0
         self.last = self._gradient(self.coef, self.intercept)
+
+    def _answered_start(self):
+        """The estimate at the start that sets the first smoothing width, asked again
+        while nobody answered (at most ``_START_ROUNDS`` times): an empty estimate says
+        nothing of the loss's scale, and a width set from its zero value starts the barrier
+        path at its finest, where Newton steps crawl."""
+        for _ in range(_START_ROUNDS):
+            start = self._gradient(self.coef, self.intercept)
+            self.history.clock += start.duration
+            if start.n_alive > 0:
+                break
+        return start
 
     # -- one iteration -----------------------------------------------------------------
 
@@ -293,8 +309,10 @@ class _NewtonRun:
         closed form), exact sums (every worker answered, no straggling noise) and a
         ``tol`` to compare it with."""
         penalty = self.penalty
+        exact = bool(np.all(estimate.alive)) or (self.oracle.partition_models
+                                                 and not estimate.fallback)
         return (penalty.l1 == 0.0 and penalty.l2 > 0.0 and self.settings.tol is not None
-                and not self.settings.stochastic and bool(np.all(estimate.alive)))
+                and not self.settings.stochastic and exact)
 
     def _barrier_certified(self):
         """Whether the barrier path's last iterate is within ``tol`` of every output's
@@ -306,7 +324,7 @@ class _NewtonRun:
         self.history.clock += dual.duration
         gap = self._duality_gap(dual, self.coef, self.intercept)
         self.relative_gap = float(np.max(gap / scale))
-        return bool(np.all(np.isfinite(gap)) and np.all(dual.alive)
+        return bool(np.all(np.isfinite(gap)) and self._certifiable(dual)
                     and np.all(gap <= self.settings.tol * scale))
 
     def _cross_over(self):
@@ -328,7 +346,7 @@ class _NewtonRun:
                                     replace(pinned, penalty=penalty, dual=True))
         self.history.clock += dual.duration
         gap = self._duality_gap(dual, coef, intercept)
-        certified = bool(np.all(np.isfinite(gap)) and np.all(dual.alive)
+        certified = bool(np.all(np.isfinite(gap)) and self._certifiable(dual)
                          and np.all(gap <= self.settings.tol * scale))
         self.history.append(objectives.sum(), free, 1.0 if certified else 0.0)
         if certified:
