@@ -227,20 +227,7 @@ class _NewtonRun:
             return "converged"
         if self.crossover is not None:
             return self._cross_over()
-        if self._needs_curvature():
-            self.hessian, estimate = self.oracle.curvature(self.coef, self.intercept,
-                                                           self.smoothing)
-            self.history.clock += estimate.duration
-            if self.hessian is not None and not np.isfinite(self.hessian).all():
-                _check_finite(np.inf, self.iteration)
-            if self.oracle.exact and not self.settled:
-                # the round completed the exact quadratic: the decoded estimate gives way
-                # to the master's exact one (no round; who answered stays on record)
-                exact = self._gradient(self.coef, self.intercept)
-                self.last = replace(exact, n_alive=self.last.n_alive, alive=self.last.alive)
-        if self.stale:
-            self.last, self.stale = self._gradient(self.coef, self.intercept), False
-            self.history.clock += self.last.duration
+        self._renew()
         estimate = self.last
         objective = self.objective
         _check_finite(objective, self.iteration)
@@ -264,35 +251,60 @@ class _NewtonRun:
         done = final and small and self.small >= self._patience
         if not done and self.settings.tol is not None and self._step_is_exact():
             done, self.relative_gap = True, 0.0
-        if done:  # within tol already: the last Newton step needs no trial round
-            self.coef, self.intercept = self.coef + direction[0], self.intercept + direction[1]
-            self.step = 1.0
-            if (self.smoothing is not None and self.centring > _TIGHTEST_CENTRING
-                    and self._certifiable(estimate)):
-                done = self._barrier_certified()
+        if done:
+            done = self._last_step(direction, estimate)
         else:
             self._move(direction, decrease)
         self.history.append(objective, estimate, self.step)
         if done:
             return "converged"
-        if final and small and self.small >= self._patience:  # the certificate missed
-            # centre more tightly: near the kinks the quadratic model over-states the
-            # curvature, and its decrement under-states the gap (the certificate's bound
-            # is loose there too: at the tightest centring the decrement decides)
-            self.centring /= 10.0
-            self.small = 0
-            self.last = self._gradient(self.coef, self.intercept)
-            return "go"
-        if not small or self.small < self._patience:
-            return "go"
-        self.stages += 1
-        if self._can_cross_over(estimate):
-            self.crossover = ActiveSet(1.0, _CROSSOVER_BAND * self.smoothing)
-        self.smoothing /= 10.0
-        self.small = 0
-        self.hessian = None
-        self.last = self._gradient(self.coef, self.intercept)
+        if small and self.small >= self._patience:
+            self._next_stage(final, estimate)
         return "go"
+
+    def _renew(self):
+        """The curvature when the model needs it, and the estimate when it went stale."""
+        if self._needs_curvature():
+            self.hessian, estimate = self.oracle.curvature(self.coef, self.intercept,
+                                                           self.smoothing)
+            self.history.clock += estimate.duration
+            if self.hessian is not None and not np.isfinite(self.hessian).all():
+                _check_finite(np.inf, self.iteration)
+            if self.oracle.exact and not self.settled:
+                # the round completed the exact quadratic: the decoded estimate gives way
+                # to the master's exact one (no round; who answered stays on record)
+                exact = self._gradient(self.coef, self.intercept)
+                self.last = replace(exact, n_alive=self.last.n_alive, alive=self.last.alive)
+        if self.stale:
+            self.last, self.stale = self._gradient(self.coef, self.intercept), False
+            self.history.clock += self.last.duration
+
+    def _last_step(self, direction, estimate):
+        """Take the last Newton step (within tol already: it needs no trial round); for a
+        smoothed loss, whether its duality gap certifies it."""
+        self.coef, self.intercept = self.coef + direction[0], self.intercept + direction[1]
+        self.step = 1.0
+        if (self.smoothing is not None and self.centring > _TIGHTEST_CENTRING
+                and self._certifiable(estimate)):
+            return self._barrier_certified()
+        return True
+
+    def _next_stage(self, final, estimate):
+        """After a solved smoothing stage: a final one whose certificate missed is centred
+        more tightly (near the kinks the quadratic model over-states the curvature, and
+        its decrement under-states the gap; the certificate's bound is loose there too,
+        so at the tightest centring the decrement decides); any other shrinks the
+        smoothing tenfold, with a crossover first when one can be tried."""
+        if final:
+            self.centring /= 10.0
+        else:
+            self.stages += 1
+            if self._can_cross_over(estimate):
+                self.crossover = ActiveSet(1.0, _CROSSOVER_BAND * self.smoothing)
+            self.smoothing /= 10.0
+            self.hessian = None
+        self.small = 0
+        self.last = self._gradient(self.coef, self.intercept)
 
     # -- crossover ---------------------------------------------------------------------
 
