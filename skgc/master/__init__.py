@@ -1,7 +1,7 @@
 """The master: the oracle the solvers see, the same for every backend.
 
 :class:`Master` runs rounds on a backend (drawing who straggles), decodes the workers'
-coded messages (plainly, or with the control variate), learns the straggling
+coded messages (plainly, or from every worker's latest message), learns the straggling
 probabilities and re-optimises the coefficients; :class:`CurvatureOracle` adds the
 per-partition curvature that Newton-type steps need; :class:`CompleteGradientOracle`
 exact values and gradients under stragglers (every partition delivered at every iterate).
@@ -9,11 +9,12 @@ exact values and gradients under stragglers (every partition delivered at every 
 
 from ._complete import CompleteGradientOracle
 from ._curvature import CurvatureOracle
-from ._decoding import (ControlVariateDecoder, CurvatureTransport, PlainDecoder,
-                        make_decoder, move_messages)
+from ._decoding import (ControlVariateDecoder, CurvatureTransport, LatestMessageDecoder,
+                        PlainDecoder, make_decoder, move_messages)
 from ._estimates import CurvatureEstimate, GradientEstimate
 from ._master import Master
 
 __all__ = ["Master", "CurvatureOracle", "CompleteGradientOracle", "GradientEstimate", "CurvatureEstimate",
-           "PlainDecoder", "ControlVariateDecoder", "CurvatureTransport", "make_decoder",
+           "PlainDecoder", "ControlVariateDecoder", "LatestMessageDecoder",
+           "CurvatureTransport", "make_decoder",
            "move_messages"]

@@ -37,7 +37,7 @@ class Master:
         The partitions (sizes and normalisation; the rows only with ``gradient_aware``).
     datafit : skgc.objective.Datafit
     variance_reduction : bool, default=False
-        Decode with the control variate (:class:`ControlVariateDecoder`).
+        Decode from every worker's latest message (:class:`LatestMessageDecoder`).
     estimate_stragglers : bool, default=False
         Learn the probabilities online (:class:`skgc.stragglers.StragglerEstimator`).
     gradient_aware : bool, default=False
