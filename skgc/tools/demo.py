@@ -159,7 +159,8 @@ def story(results, train):
         f"With variance reduction the optimal code ends at {number(vr[-1], '.2g')}; "
         f"ignoring the stragglers (biased) stalls at {number(ignore[-1], '.2g')}.",
         f"skgc's defaults (Newton steps) reach {_gap_words(default_gaps[-1])} in "
-        f"{default.n_iter_} iterations at the optimal code's load.",
+        f"{default.n_iter_} iteration{'' if default.n_iter_ == 1 else 's'} at the optimal "
+        "code's load.",
         f"Test R^2 barely moves: on {train.n_samples} samples and {train.X.shape[1]} "
         "features every row is as accurate as the data allow; what differs is how "
         "exactly, and how fast, the training problem is solved.",
