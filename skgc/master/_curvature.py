@@ -110,10 +110,9 @@ class CurvatureOracle:
 
     def _gathers_first(self, smoothing):
         """Whether a gradient request is answered by the curvature round instead: a
-        quadratic loss whose curvature has not arrived yet, when every worker answers
-        every round (the round then delivers every partition's model at once)."""
-        return (self.quadratic and smoothing is None and not self.blocks
-                and self.master.answers_surely)
+        quadratic loss whose curvature has not arrived yet (the round, topped up under
+        stragglers, delivers every partition's model, and with them the objective)."""
+        return self.quadratic and smoothing is None and not self.blocks
 
     @property
     def exact(self):
