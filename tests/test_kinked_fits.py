@@ -121,7 +121,7 @@ def test_constrained_step_solves_the_kkt_system_of_the_pinned_kinks():
     """The crossover's quadratic program from sums only (the pinned kinks' Gram matrix
     and two gradients) matches the KKT system written with the samples."""
     from skgc.objective import Datafit
-    from skgc.solver._newton import _constrained_step
+    from skgc.solver._quadratic_models import constrained_step
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(300, 6))
@@ -136,7 +136,7 @@ def test_constrained_step_solves_the_kkt_system_of_the_pinned_kinks():
     _, pull, pull_b = fit.smoothed(ActiveSet(1.0, band)).sums(X, Y, ones, coef, intercept)
     regulariser = np.r_[np.full(d, alpha), 0.0]
     point = np.r_[coef[:, 0], 0.0]
-    step, multiplier = _constrained_step(
+    step, multiplier = constrained_step(
         gram / n, regulariser, np.r_[free[:, 0], free_b[0]] / n + regulariser * point,
         np.r_[pull[:, 0] - free[:, 0], pull_b[0] - free_b[0]] / n)
 

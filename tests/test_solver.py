@@ -241,7 +241,7 @@ def test_hessian_sums_equal_the_explicit_product(sparse, fit_intercept):
 def test_proximal_newton_model_is_solved_exactly_when_ill_conditioned():
     """The lasso model of a finely smoothed kink (condition number 1e10) is solved to its
     optimality conditions, where coordinate descent alone would stop far short."""
-    from skgc.solver._newton import _lasso_step
+    from skgc.solver._quadratic_models import _lasso_step
 
     rng = np.random.default_rng(3)
     d, l1 = 12, 1e-2
