@@ -194,3 +194,28 @@ def test_partition_sums_in_one_pass_equal_each_partitions_sums(sparse, fit_inter
         value, grad, grad_b = fit.sums(*data.partition(k), coef, intercept)
         np.testing.assert_allclose(packed[k], np.r_[value, grad.ravel(), grad_b], rtol=1e-10,
                                    atol=1e-12)
+
+
+def test_negligible_curvature_rows_are_left_out_of_the_hessian():
+    """A finely smoothed hinge's curvature is negligible far from its kink: those rows
+    (below 1e-8 of the largest weight, most of them) stay out of the Gram matrix, which
+    then differs from the full one by less than their mass."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 5))
+    labels = np.where(rng.random(400) < 0.5, -1.0, 1.0)[:, None]
+    coef, intercept = np.zeros((5, 1)), np.zeros(1)
+    coef[0, 0] = 3.0
+    # ten rows on the kink (margin 1), the others well beyond it (margin 4 and more)
+    X[:, 0] = labels[:, 0] * np.r_[np.full(10, 1.0 / 3.0), 4.0 / 3.0 + rng.random(390)]
+    fit = Datafit(get_loss("hinge"), True).smoothed(1e-4)
+    weights = np.ones(400)
+    hessian = fit.hessian_sums(X, labels, weights, coef, intercept)[0]
+    curvature = fit.loss.curvature(labels, X @ coef + intercept)[:, 0]
+    Z = np.c_[X, np.ones(400)]
+    full = Z.T @ (curvature[:, None] * Z)
+    kept = curvature > 1e-8 * curvature.max()
+    assert kept.mean() < 0.5
+    np.testing.assert_allclose(hessian, Z[kept].T @ (curvature[kept, None] * Z[kept]),
+                               rtol=1e-12, atol=1e-12 * np.abs(full).max())
+    dropped = curvature[~kept].sum() * np.abs(Z).max() ** 2
+    assert np.abs(hessian - full).max() <= dropped

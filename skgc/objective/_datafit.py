@@ -198,12 +198,15 @@ class Datafit:
 
     def _weighted_gram(self, X, weight):
         """``Z^T diag(weight) Z`` with ``Z = [X, 1]`` (or ``X``), building ``Z`` only when the
-        weights differ (scaled by their square roots; the rows of weight zero left out
-        when they are the majority, else the gather would cost more than it saves)."""
+        weights differ (scaled by their square roots). Rows of negligible weight (below
+        ``_NEGLIGIBLE`` times the largest: a finely smoothed kink's curvature far from the
+        kink, a confident sample's log-loss curvature) are left out when they are the
+        majority, else the gather would cost more than it saves; the Hessian only shapes
+        the step, and the l2 penalty keeps it definite."""
         if not sp.issparse(X) and not np.all(weight == weight[0]):
-            nonzero = np.flatnonzero(weight)
-            if len(nonzero) <= len(weight) // 2:
-                X, weight = X[nonzero], weight[nonzero]
+            kept = np.flatnonzero(weight > _NEGLIGIBLE * weight.max())
+            if len(kept) <= len(weight) // 2:
+                X, weight = X[kept], weight[kept]
             return _gram(self._scaled_rows(X, np.sqrt(weight)))
         n_features = X.shape[1]
         size = n_features + int(self.fit_intercept)
@@ -366,6 +369,11 @@ def _top_eigenvalue(X, weight, with_ones, random_state, n_iter):
     # A small margin covers the eigensolver's tolerance: the step 1/L then stays stable.
     # Python floats overflow to inf without raising, whatever numpy's error state.
     return max(top * scale * scale, 1e-12) * 1.01
+
+
+#: Curvature weights below this fraction of a block's largest are left out of its Gram
+#: matrix (when most rows are).
+_NEGLIGIBLE = 1e-8
 
 
 def _max_abs(X, with_ones):
