@@ -1,8 +1,8 @@
 """In-process simulation of the cluster, with a virtual clock."""
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
+from .._blas import hold_one_blas_thread, release_blas_threads
 from ._base import Backend, iteration_outcome
 from ._messages import Round, pack
 
@@ -61,13 +61,14 @@ class SimulatedBackend(Backend):
 
     def _launch(self, data, datafit):
         self._last_sums = None  # (coef, intercept, smoothing, pred, sums) of a gradient round
-        self._one_blas_thread = _BLAS_POOLS.limit(limits=1, user_api="blas")
+        hold_one_blas_thread()
+        self._holds_blas = True
 
     def close(self):
         """Give BLAS its threads back."""
-        limiter, self._one_blas_thread = getattr(self, "_one_blas_thread", None), None
-        if limiter is not None:
-            limiter.restore_original_limits()
+        if getattr(self, "_holds_blas", False):
+            self._holds_blas = False
+            release_blas_threads()
 
     def _hessians(self, work, alive):
         """Each alive worker's ``(partitions, hessians, sums)``, every partition computed
@@ -102,7 +103,3 @@ class SimulatedBackend(Backend):
                                [sums[k] for k in mine])
         return answers
 
-
-#: The thread pools of the libraries loaded with numpy (its BLAS), inspected once, on
-#: import: inspecting costs ~10 ms, limiting through the controller then ~20 us.
-_BLAS_POOLS = ThreadpoolController()

@@ -12,22 +12,15 @@ scipy's L-BFGS-B 10x slower on 10,000 coefficients).
 """
 
 import warnings
-from functools import cache
 
 import numpy as np
 from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
-from threadpoolctl import ThreadpoolController
 
+from .._blas import one_blas_thread
 from ._gd import SolverResult, _check_finite, _History
 
 __all__ = ["lbfgs_solver"]
-
-
-@cache
-def _blas_controller():
-    """The process's thread pools, inspected once (inspecting costs ~10 ms)."""
-    return ThreadpoolController()
 
 
 class _Stop(Exception):
@@ -82,7 +75,7 @@ def lbfgs_solver(oracle, coef, intercept, penalty, *, max_iter, tol, smoothing=N
                 raise _Stop
 
         try:
-            with _blas_controller().limit(limits=1, user_api="blas"):
+            with one_blas_thread():
                 result = minimize(problem, x, jac=True, method="L-BFGS-B",
                                   bounds=problem.bounds, callback=on_iteration,
                                   options={"maxiter": max(max_iter - iterations, 1),
