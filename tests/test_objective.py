@@ -219,3 +219,17 @@ def test_negligible_curvature_rows_are_left_out_of_the_hessian():
                                rtol=1e-12, atol=1e-12 * np.abs(full).max())
     dropped = curvature[~kept].sum() * np.abs(Z).max() ** 2
     assert np.abs(hessian - full).max() <= dropped
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_value_and_derivative_agree_with_their_parts(name):
+    """The shared evaluation gives the same numbers as value and derivative apart, for
+    every loss and for the barrier-smoothed kinks."""
+    rng = np.random.default_rng(0)
+    y = np.where(rng.random((50, 1)) < 0.5, -1.0, 1.0)
+    p = 3.0 * rng.normal(size=(50, 1))
+    loss = get_loss(name)
+    for candidate in (loss, loss.smoothed(1e-2)):
+        value, derivative = candidate.value_and_derivative(y, p)
+        np.testing.assert_array_equal(value, candidate.value(y, p))
+        np.testing.assert_array_equal(derivative, candidate.derivative(y, p))

@@ -140,8 +140,9 @@ class Datafit:
 
     def _sums(self, X, Y, row_weight, pred):
         """:meth:`sums` given the predictions."""
-        value = row_weight @ self.loss.value(Y, pred)
-        residual = self.loss.derivative(Y, pred) * row_weight[:, None]
+        values, derivatives = self.loss.value_and_derivative(Y, pred)
+        value = row_weight @ values
+        residual = derivatives * row_weight[:, None]
         grad_coef = np.asarray(X.T @ residual.astype(X.dtype, copy=False), dtype=np.float64)
         grad_intercept = residual.sum(axis=0) if self.fit_intercept else np.zeros(Y.shape[1])
         return value, grad_coef, grad_intercept
@@ -292,9 +293,9 @@ class Datafit:
         n_partitions, n_outputs = data.n_partitions, Y.shape[1]
         pred = self.predict(X, coef, intercept) if pred is None else pred
         starts = data.bounds[:-1]
-        losses = self.loss.value(Y, pred) * weight[:, None]
-        values = np.add.reduceat(losses, starts, axis=0)
-        residual = self.loss.derivative(Y, pred) * weight[:, None]
+        losses, derivatives = self.loss.value_and_derivative(Y, pred)
+        values = np.add.reduceat(losses * weight[:, None], starts, axis=0)
+        residual = derivatives * weight[:, None]
         if sp.issparse(X) or X.dtype != np.float64:
             grads = data.selector(residual) @ X
             grads = np.asarray(grads.toarray() if sp.issparse(grads) else grads,

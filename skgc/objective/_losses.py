@@ -39,6 +39,10 @@ class Loss:
         """Element-wise derivative ``d l / d p``."""
         raise NotImplementedError
 
+    def value_and_derivative(self, y, p):
+        """``(value(y, p), derivative(y, p))``, for losses that share their work."""
+        return self.value(y, p), self.derivative(y, p)
+
     def curvature(self, y, p):
         """Element-wise second derivative ``d^2 l / d p^2`` (a generalised one at kinks).
 
@@ -225,6 +229,10 @@ class BarrierHinge(Loss):
     def derivative(self, y, p):
         return -y * self._parts(y, p)[1]
 
+    def value_and_derivative(self, y, p):
+        value, slope, _ = self._parts(y, p)  # one barrier evaluation for both
+        return value, -y * slope
+
     def curvature(self, y, p):
         return self._parts(y, p)[2]
 
@@ -250,6 +258,10 @@ class BarrierEpsilonInsensitive(Loss):
     def derivative(self, y, p):
         above, below = self._parts(y, p)
         return above[1] - below[1]
+
+    def value_and_derivative(self, y, p):
+        above, below = self._parts(y, p)  # one barrier evaluation per kink for both
+        return above[0] + below[0], above[1] - below[1]
 
     def curvature(self, y, p):
         above, below = self._parts(y, p)
