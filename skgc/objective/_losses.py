@@ -9,7 +9,8 @@ so all classes are trained in one joint problem with a matrix-valued gradient.
 import numpy as np
 from scipy.special import expit
 
-from ._smoothing import ActiveSet, BarrierDual, active_set_max, barrier_dual_max, barrier_max
+from ._smoothing import (ActiveSet, BarrierDual, active_set_max, barrier_dual_max,
+                         barrier_max)
 
 __all__ = ["Loss", "LOSSES", "REGRESSION_LOSSES", "CLASSIFICATION_LOSSES", "get_loss"]
 

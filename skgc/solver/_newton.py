@@ -7,15 +7,16 @@ with the iterate, the partitions' Hessian sums), builds the quadratic model
 
 (``H`` the data term's Hessian plus the l2 penalty), and moves towards its minimiser:
 a Cholesky solve without l1; with l1 (proximal Newton, as glmnet and skglm do) coordinate
-descent on the ``size x size`` model, finished exactly by a feature-sign search. The model's decrease ``m(w) - min m`` is the
+descent on the ``size x size`` model, finished exactly by a feature-sign search
+(:mod:`skgc.solver._quadratic_models`). The model's decrease ``m(w) - min m`` is the
 Newton decrement; for a quadratic objective it equals the gap ``f(w) - f*``, so stopping
 when it is below ``tol`` times the objective stops at a known distance from the optimum.
 Decoding noise only makes it larger on average: a stop on it is never early.
 
 Without stragglers the step is chosen by backtracking on the exact objective (Armijo), for
 each output on its own, each shorter trial from the cubic that fits both ends' values and
-slopes, with Levenberg-Marquardt damping where the model over-reaches. With
-stragglers the objective is an estimate: the step is a fixed fraction (``damping``) until
+slopes, with Levenberg-Marquardt damping where the model over-reaches. With stragglers the
+objective is an estimate: the step is a fixed fraction (``damping``) until
 the oracle has *settled* (its decoded gradient follows the iterate to first order: every
 worker heard from, every partition's curvature held), whole after, and a step that raises
 the estimated objective by more than the model's predicted decrease is taken back.
@@ -318,8 +319,8 @@ class _NewtonRun:
 
     def _certifiable(self, estimate):
         """Whether a point's duality gap can be bounded: an l2 penalty (the gap has a
-        closed form), exact sums (every worker answered, no straggling noise) and a
-        ``tol`` to compare it with."""
+        closed form), exact sums (every worker answered, or every partition's model
+        renewed at the point) and a ``tol`` to compare it with."""
         penalty = self.penalty
         exact = bool(np.all(estimate.alive)) or (self.oracle.partition_models
                                                  and not estimate.fallback)
@@ -392,7 +393,7 @@ class _NewtonRun:
             residual = (stacked(pull.grad_coef, pull.grad_intercept)
                         - stacked(free.grad_coef, free.grad_intercept))
             step, multiplier = constrained_step(hessian[c if len(hessian) > 1 else 0],
-                                                 regulariser, gradient, residual)
+                                                regulariser, gradient, residual)
             moved = point + step - multiplier / penalty
             coef[:, c] = moved[:n_features]
             if with_intercept:
@@ -461,7 +462,8 @@ class _NewtonRun:
         ten times finer, stage starts within Newton's fast reach)."""
         scale = max(abs(objective), 1e-8 * self.scale)
         if self.smoothing is not None:
-            centred = (_CENTRED_FINAL * self.centring if final else _CENTRED) * self.smoothing
+            centring = _CENTRED_FINAL * self.centring if final else _CENTRED
+            centred = centring * self.smoothing
             if not final:
                 return decrease <= centred
             return self.settings.tol is not None and decrease <= min(
@@ -511,7 +513,7 @@ class _NewtonRun:
         of the largest mean curvature seen in the run (a finely smoothed hinge can be flat
         in every direction, and a flat model has no minimiser). A smooth loss needs no
         floor: a direction without curvature has no gradient either (a constant or
-        duplicated feature), and flooring it would slow a badly scaled feature to a crawl."""
+        duplicated feature), and a floor would slow a badly scaled feature to a crawl."""
         diagonal = np.diag_indices_from(matrix)
         mean = np.trace(matrix) / len(matrix)
         self.curvature_scale = max(self.curvature_scale, mean)
