@@ -217,10 +217,10 @@ def test_default_hinge_fit_needs_few_rounds():
     assert clf.history_["time"][-1] <= 120
 
 
-def test_barrier_slopes_read_as_duals_bound_the_gap():
-    """At any point, the barrier's slopes are feasible dual variables of the hinge: their
-    Fenchel-Young gaps are non-negative and, with the l2 stationarity term, bound the
-    distance to the exact optimum from above (here at the optimum of a 1-D problem)."""
+def test_barrier_slopes_read_as_duals_are_feasible():
+    """At any point, the barrier's slopes are feasible dual variables of the hinge (in
+    ``(0, 1)``), and the values a ``BarrierDual`` round sums are their Fenchel-Young gaps,
+    non-negative (that the gap they bound certifies fits is checked by the fits above)."""
     m = np.linspace(-2.0, 2.0, 41)
     loss = get_loss("hinge").smoothed(BarrierDual(1e-2))
     values = loss.value(np.ones_like(m), 1.0 - m)  # the kink's argument is 1 - y p

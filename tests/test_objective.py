@@ -221,15 +221,14 @@ def test_negligible_curvature_rows_are_left_out_of_the_hessian():
     assert np.abs(hessian - full).max() <= dropped
 
 
-@pytest.mark.parametrize("name", sorted(LOSSES))
-def test_value_and_derivative_agree_with_their_parts(name):
-    """The shared evaluation gives the same numbers as value and derivative apart, for
-    every loss and for the barrier-smoothed kinks."""
+@pytest.mark.parametrize("name", ["hinge", "perceptron", "epsilon_insensitive"])
+def test_smoothed_kinks_share_value_and_derivative(name):
+    """The barrier-smoothed kinks evaluate their barrier once for value and derivative
+    (their own ``value_and_derivative``), with the same numbers as apart."""
     rng = np.random.default_rng(0)
     y = np.where(rng.random((50, 1)) < 0.5, -1.0, 1.0)
     p = 3.0 * rng.normal(size=(50, 1))
-    loss = get_loss(name)
-    for candidate in (loss, loss.smoothed(1e-2)):
-        value, derivative = candidate.value_and_derivative(y, p)
-        np.testing.assert_array_equal(value, candidate.value(y, p))
-        np.testing.assert_array_equal(derivative, candidate.derivative(y, p))
+    smoothed = get_loss(name).smoothed(1e-2)
+    value, derivative = smoothed.value_and_derivative(y, p)
+    np.testing.assert_array_equal(value, smoothed.value(y, p))
+    np.testing.assert_array_equal(derivative, smoothed.derivative(y, p))

@@ -27,6 +27,7 @@ class SimulatedBackend(Backend):
     name = "simulated"
     virtual_clock = True
     patience = np.inf
+    _holds_blas = False  # between start and close: BLAS held on one thread
 
     def round(self, work, coefficients, delays, deadline, done=None):
         alive, duration = iteration_outcome(delays, deadline, done)
@@ -66,7 +67,7 @@ class SimulatedBackend(Backend):
 
     def close(self):
         """Give BLAS its threads back."""
-        if getattr(self, "_holds_blas", False):
+        if self._holds_blas:
             self._holds_blas = False
             release_blas_threads()
 

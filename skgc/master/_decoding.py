@@ -209,7 +209,9 @@ class LatestMessageDecoder(ControlVariateDecoder):
             return super().combine(messages, alive, point)
         n_values = 0 if point is None else np.size(point[1])
         plain = self.code.decode(alive) @ messages
-        changes = (messages[alive] - self.memory[alive])[:, n_values:]
+        # what the answers change in the stored messages (their staleness, once switched)
+        changes = (messages[alive] - self.memory[alive])[:, n_values:] \
+            if self.active and previous is not None else None
         self.memory[alive] = messages[alive]
         self.transport.record(alive, point)
         used = np.flatnonzero(weights)
@@ -217,7 +219,7 @@ class LatestMessageDecoder(ControlVariateDecoder):
         if not self.active:
             self._watch_noise(plain, latest, n_values)
             return latest if self.active else plain
-        if previous is not None:
+        if changes is not None:
             self._watch_staleness(previous[alive, None] * changes, latest[n_values:])
         self.noise = self.staleness
         return latest

@@ -283,11 +283,12 @@ class _NewtonRun:
     def _last_step(self, direction, estimate):
         """Take the last Newton step (within tol already: it needs no trial round); for a
         smoothed loss, whether its duality gap certifies it."""
+        _, scale = self._output_scales()  # the objectives the step started from
         self.coef, self.intercept = self.coef + direction[0], self.intercept + direction[1]
         self.step = 1.0
         if (self.smoothing is not None and self.centring > _TIGHTEST_CENTRING
                 and self._certifiable(estimate)):
-            return self._barrier_certified()
+            return self._barrier_certified(scale)
         return True
 
     def _next_stage(self, final, estimate):
@@ -327,18 +328,30 @@ class _NewtonRun:
         return (penalty.l1 == 0.0 and penalty.l2 > 0.0 and self.settings.tol is not None
                 and not self.settings.stochastic and exact)
 
-    def _barrier_certified(self):
+    def _barrier_certified(self, scale):
         """Whether the barrier path's last iterate is within ``tol`` of every output's
-        exact optimum: one round at the barrier's slopes read as dual variables
-        (:class:`BarrierDual`) bounds its duality gap."""
-        objectives = self._objectives(self.last, self.coef)
-        scale = np.maximum(np.abs(objectives), 1e-8 * self.scale)
+        exact optimum (relative to ``scale``): one round at the barrier's slopes read as
+        dual variables (:class:`BarrierDual`) bounds its duality gap."""
         dual = self.oracle.gradient(self.coef, self.intercept, BarrierDual(self.smoothing))
         self.history.clock += dual.duration
-        gap = self._duality_gap(dual, self.coef, self.intercept)
-        self.relative_gap = float(np.max(gap / scale))
-        return bool(np.all(np.isfinite(gap)) and self._certifiable(dual)
-                    and np.all(gap <= self.settings.tol * scale))
+        certified, self.relative_gap = self._gap_within_tol(dual, self.coef, self.intercept,
+                                                            scale)
+        return certified
+
+    def _output_scales(self):
+        """Each output's objective at the iterate, and the same floored away from zero
+        (what relative gaps are relative to)."""
+        objectives = self._objectives(self.last, self.coef)
+        return objectives, np.maximum(np.abs(objectives), 1e-8 * self.scale)
+
+    def _gap_within_tol(self, dual, coef, intercept, scale):
+        """Whether the duality gap that the round ``dual`` bounds at ``coef, intercept``
+        is within ``tol`` of every output's ``scale`` (on exact sums), and the largest
+        relative gap."""
+        gap = self._duality_gap(dual, coef, intercept)
+        certified = bool(np.all(np.isfinite(gap)) and self._certifiable(dual)
+                         and np.all(gap <= self.settings.tol * scale))
+        return certified, float(np.max(gap / scale))
 
     def _cross_over(self):
         """One crossover iteration: the exact problem restricted to the kinks'
@@ -347,8 +360,7 @@ class _NewtonRun:
         output's objective, the fit has converged; otherwise the barrier path goes on from
         where it was (the attempt cost a Hessian round and three gradient rounds)."""
         pinned, self.crossover = self.crossover, None
-        objectives = self._objectives(self.last, self.coef)
-        scale = np.maximum(np.abs(objectives), 1e-8 * self.scale)
+        objectives, scale = self._output_scales()
         hessian, estimate = self.oracle.curvature(self.coef, self.intercept, pinned)
         free = self.oracle.gradient(self.coef, self.intercept, replace(pinned, penalty=0.0))
         pull = self.oracle.gradient(self.coef, self.intercept, pinned)
@@ -358,12 +370,10 @@ class _NewtonRun:
         dual = self.oracle.gradient(coef, intercept,
                                     replace(pinned, penalty=penalty, dual=True))
         self.history.clock += dual.duration
-        gap = self._duality_gap(dual, coef, intercept)
-        certified = bool(np.all(np.isfinite(gap)) and self._certifiable(dual)
-                         and np.all(gap <= self.settings.tol * scale))
+        certified, relative_gap = self._gap_within_tol(dual, coef, intercept, scale)
         self.history.append(objectives.sum(), free, 1.0 if certified else 0.0)
         if certified:
-            self.relative_gap = float(np.max(gap / scale))
+            self.relative_gap = relative_gap
             self.coef, self.intercept, self.step = coef, intercept, 1.0
             return "converged"
         self.crossover_spacing *= 2  # a miss: the next tries come further apart

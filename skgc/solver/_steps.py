@@ -66,7 +66,12 @@ class StepSchedule:
     @property
     def base_step(self):
         """``1 / (L (1 + eps))``, the step "auto" starts from."""
-        return 1.0 / (self.smoothness * (1.0 + self.noise))
+        return self._smooth_step(self.noise)
+
+    def _smooth_step(self, noise):
+        """``1 / (L (1 + noise))``: a descent step in expectation for an estimate of
+        relative variance ``noise``."""
+        return 1.0 / (self.smoothness * (1.0 + noise))
 
     def __call__(self, t, noise=None):
         """Step of iteration ``t >= 1``; ``noise``: the relative variance the iteration's
@@ -75,8 +80,8 @@ class StepSchedule:
         rate = self.learning_rate
         if rate == "auto":
             if self.smooth:
-                return self.base_step if noise is None else 1.0 / (
-                    self.smoothness * (1.0 + min(self.noise, noise)))
+                return self._smooth_step(self.noise if noise is None
+                                         else min(self.noise, noise))
             return 1.0 / (1.0 / self.base_step + self.strong_convexity * t)
         if rate == "constant":
             return self.eta0
