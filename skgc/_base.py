@@ -347,10 +347,9 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
         refreshes a worker's message only when it answers: a stall must then last
         ``n_iter_no_change`` times the mean staleness ``1 / (1 - mean p)`` to count.
         """
-        p = code.straggler_probs
-        if code.waits_for_all or p is None or not np.any(p > 0):
+        if not code.expects_stragglers:
             return False, self.n_iter_no_change
-        staleness = 1.0 / max(1.0 - float(np.mean(p)), 1e-3)
+        staleness = 1.0 / max(1.0 - float(np.mean(code.straggler_probs)), 1e-3)
         return True, int(np.ceil(self.n_iter_no_change * staleness))
 
     def _learns_stragglers(self, backend):

@@ -253,3 +253,13 @@ def test_code_names_are_an_ordered_live_set():
     assert CODE_NAMES & {"cyclic", "nope"} == {"cyclic"}
     assert 3 not in CODE_NAMES and "nope" not in CODE_NAMES
     assert repr(CODE_NAMES) == repr(tuple(CODE_NAMES))
+
+
+def test_a_code_says_whether_it_expects_stragglers():
+    """Some worker may miss a round only when the master does not wait for all and some
+    probability is positive."""
+    p = np.linspace(0.1, 0.5, 6)
+    assert make_code("optimal", 6, straggler_probs=p).expects_stragglers
+    assert not make_code("optimal", 6, straggler_probs=np.zeros(6)).expects_stragglers
+    assert not make_code("optimal", 6).expects_stragglers  # nobody straggles
+    assert not make_code("full", 6, straggler_probs=p).expects_stragglers  # waits for all

@@ -136,6 +136,13 @@ class GradientCode:
         return np.count_nonzero(self.coefficients, axis=1)
 
     @property
+    def expects_stragglers(self):
+        """Whether some worker may miss a round: the master does not wait for every
+        worker, and some ``p_j > 0`` (otherwise every round hears from everyone)."""
+        p = self.straggler_probs
+        return not self.waits_for_all and p is not None and bool(np.any(p > 0))
+
+    @property
     def closed_form(self):
         """Whether :meth:`residual_error` and :meth:`expected_weights` are closed forms.
 

@@ -75,7 +75,7 @@ class CurvatureOracle:
         # gradient and Hessian: Newton's line-search trial is then also the next
         # iteration's curvature round (one round per iteration, as dask-ml's newton).
         fused = not (kinked or master.datafit.loss.constant_curvature
-                     or _expects_stragglers(master.code))
+                     or master.code.expects_stragglers)
         self.partition_models = (partition_models or fused) and not quadratic
         self.kinked = kinked
         # top-up rounds: for partition models at every iterate; for a quadratic loss until
@@ -218,7 +218,6 @@ class CurvatureOracle:
         self._fresh = (point, estimate) if self.partition_models else None
         return estimate
 
-
     def _rounds_per_iterate(self, code):
         """Rounds after which every partition has been delivered with probability
         ``1 - stale_risk`` (each holder answers independently of the others)."""
@@ -231,12 +230,6 @@ class CurvatureOracle:
             return self.max_rounds
         needed = np.log(self.stale_risk) / np.log(unreached)
         return int(min(self.max_rounds, max(1, np.ceil(needed))))
-
-
-def _expects_stragglers(code):
-    """Whether the code was built for workers that may straggle."""
-    probs = code.straggler_probs
-    return not code.waits_for_all and probs is not None and bool(np.any(np.asarray(probs) > 0))
 
 
 def _combined(rounds):

@@ -408,8 +408,6 @@ def make_decoder(code, variance_reduction, random_state=0, active=True):
     decoded plainly too: their weights can be large and erratic, and the control variate
     then adds variance instead of removing it.
     """
-    p = code.straggler_probs
-    deterministic = code.waits_for_all or p is None or not np.any(p > 0)
-    if variance_reduction and not deterministic and not code.adaptive_decoder:
+    if variance_reduction and code.expects_stragglers and not code.adaptive_decoder:
         return LatestMessageDecoder(code, random_state, active)
     return PlainDecoder(code)

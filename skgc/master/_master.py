@@ -204,13 +204,6 @@ class Master:
     # -- decoding ------------------------------------------------------------------
 
     @property
-    def answers_surely(self):
-        """Whether every round hears from every worker (a code that waits for all, or
-        workers that never straggle)."""
-        probs = self.code.straggler_probs
-        return self.code.waits_for_all or probs is None or not np.any(probs > 0)
-
-    @property
     def variance_reduced(self):
         """Whether the estimate's variance vanishes at convergence (control variate)."""
         return self.decoder.variance_reduced
