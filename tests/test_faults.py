@@ -10,8 +10,10 @@ cannot be replaced (no file descriptor left), and an idle loky process that died
 two fits. Every fit must end in a bounded time: the master never waits past the deadline.
 """
 
+import errno
 import os
 import signal
+import sys
 import threading
 import time
 
@@ -320,6 +322,31 @@ def test_unreplaceable_loky_worker_raises_its_own_error_and_leaves_nothing(
         assert _Unpooled.pool.n_idle == 2
     finally:
         _Unpooled.pool.shutdown()
+
+
+def test_descriptors_running_out_inside_lokys_launcher_raise_the_os_error(monkeypatch):
+    """Out of descriptors between the launcher's two pipes, loky's ``finally`` hides the
+    ``OSError`` behind an ``UnboundLocalError``; the pool raises the ``OSError``."""
+    from joblib.externals.loky.backend import popen_loky_posix
+
+    real_pipe, calls = os.pipe, []
+
+    def second_pipe_fails():
+        if sys._getframe(1).f_code.co_name == "_launch":  # the launcher's own pipes
+            calls.append(None)
+            if len(calls) == 2:
+                raise OSError(errno.EMFILE, "Too many open files")
+        return real_pipe()
+
+    monkeypatch.setattr(popen_loky_posix.os, "pipe", second_pipe_fails)
+    pool = ProcessPool()
+    try:
+        with pytest.raises(OSError, match="Too many open files"):
+            pool.submit(abs, -1)
+    finally:
+        monkeypatch.undo()
+        pool.shutdown()
+    assert len(calls) == 2
 
 
 def test_idle_loky_process_that_died_between_fits_is_replaced(regression_data, temp_folder):

@@ -6,6 +6,7 @@ pool and kills all the others: one crashed worker would take every partition of 
 with it. Alone in its executor, a worker that dies costs only its own replacement.
 """
 
+import contextlib
 import errno
 import os
 import queue
@@ -51,8 +52,9 @@ class ProcessPool:
                 executor.shutdown(wait=False)
                 executor = self._reclaim()
         else:  # no idle process left
-            executor = ProcessPoolExecutor(1, timeout=self.idle_timeout, env=self.env)
-            future = executor.submit(fn, *args)
+            with _launch_errors_unmasked():
+                executor = ProcessPoolExecutor(1, timeout=self.idle_timeout, env=self.env)
+                future = executor.submit(fn, *args)
         with self._lock:
             self._busy[future] = executor
         future.add_done_callback(self._task_done)
@@ -102,6 +104,22 @@ def _died(future):
 
 
 #: The pool every :class:`~skgc.backends.LokyBackend` of this process draws from.
+@contextlib.contextmanager
+def _launch_errors_unmasked():
+    """Re-raise the ``OSError`` that loky's process launcher hides.
+
+    Out of file descriptors between its ``os.pipe()`` calls, the launcher's ``finally``
+    block reads a pipe end that was never assigned and raises ``UnboundLocalError``, with
+    the ``OSError`` (e.g. "Too many open files") as its context.
+    """
+    try:
+        yield
+    except UnboundLocalError as error:
+        if isinstance(error.__context__, OSError):
+            raise error.__context__ from None
+        raise
+
+
 POOL = ProcessPool()
 
 
