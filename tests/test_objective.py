@@ -113,15 +113,15 @@ def test_partition_sums_add_up_to_the_full_sum(sparse):
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("loss", ["squared_error", "log_loss"])
 @pytest.mark.parametrize("fit_intercept", [True, False])
-@pytest.mark.parametrize("stacked", [0, 2**18])  # multiply-adds below which blocks stack
+@pytest.mark.parametrize("shared", [0, 2**18])  # multiply-adds up to which rows are shared
 def test_all_partitions_at_once_equal_each_partition_alone(sparse, loss, fit_intercept,
-                                                           stacked, monkeypatch):
+                                                           shared, monkeypatch):
     """The simulated backend's passes over every partition give each partition's Hessian
     blocks and sums as a worker computes them from its rows alone, whether the blocks
-    come from one stacked product or one product per partition."""
+    come from one scaled copy of all the rows or one per partition."""
     from skgc.objective import _datafit
 
-    monkeypatch.setattr(_datafit, "_STACKED_WORK", stacked)
+    monkeypatch.setattr(_datafit, "_SHARED_ROWS_WORK", shared)
     X, Y, weight = _problem(sparse)
     weight[:5] = 0.0  # rows without weight: the majority of none, a minority of one
     Y = np.sign(Y) if loss == "log_loss" else Y

@@ -188,7 +188,11 @@ class Datafit:
     def _hessian_sums(self, X, Y, row_weight, pred):
         """:meth:`hessian_sums` given the predictions (None: constant curvature)."""
         curvature = self._curvature(X.shape[0], Y, pred)
-        return np.stack([self._weighted_gram(X, row_weight * c) for c in curvature.T])
+        size = X.shape[1] + int(self.fit_intercept)
+        out = np.empty((curvature.shape[1], size, size))
+        for block, weight in zip(out, curvature.T):
+            self._weighted_gram(X, row_weight * weight, block)
+        return out
 
     def _curvature(self, n_rows, Y, pred):
         """The loss's curvature at each row, one column per block (one for a constant
@@ -197,25 +201,51 @@ class Datafit:
             return np.full((n_rows, 1), float(self.loss.curvature(0.0, 0.0)))
         return self.loss.curvature(Y, pred)
 
-    def _weighted_gram(self, X, weight):
-        """``Z^T diag(weight) Z`` with ``Z = [X, 1]`` (or ``X``), building ``Z`` only when the
-        weights differ (scaled by their square roots). Rows of negligible weight (below
-        ``_NEGLIGIBLE`` times the largest: a finely smoothed kink's curvature far from the
-        kink, a confident sample's log-loss curvature) are left out when they are the
-        majority, else the gather would cost more than it saves; the Hessian only shapes
-        the step, and the l2 penalty keeps it definite."""
+    def _partition_grams(self, X, weights, bounds):
+        """``Z_k^T diag(weights[:, c]) Z_k`` for every partition ``k`` (rows
+        ``bounds[k]:bounds[k + 1]``) and block ``c``, ``Z = [X, 1]`` (or ``X``), each written
+        in place into one array of shape ``(n_partitions, n_blocks, size, size)``.
+
+        Small dense partitions (:func:`_small_partitions`) share one scaled copy of all the
+        rows per block, and each Gram matrix is one product on its slice: the calls then
+        cost more than the arithmetic, and a copy per partition would double them. Larger
+        ones are scaled one partition at a time (:meth:`_weighted_gram`), so that the copy
+        stays the size of a partition.
+        """
+        size = X.shape[1] + int(self.fit_intercept)
+        partitions = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+        out = np.empty((len(partitions), weights.shape[1], size, size))
+        shared = _small_partitions(X, np.diff(bounds), self.fit_intercept)
+        for c, weight in enumerate(weights.T):
+            if shared:
+                scaled = self._scaled_rows(X, np.sqrt(weight))
+                for k, rows in enumerate(partitions):
+                    _gram(scaled[rows], out[k, c])
+            else:
+                for k, rows in enumerate(partitions):
+                    self._weighted_gram(X[rows], weight[rows], out[k, c])
+        return out
+
+    def _weighted_gram(self, X, weight, out=None):
+        """``Z^T diag(weight) Z`` with ``Z = [X, 1]`` (or ``X``), written into ``out`` if
+        given, building ``Z`` only when the weights differ (scaled by their square roots).
+        Rows of negligible weight (below ``_NEGLIGIBLE`` times the largest: a finely
+        smoothed kink's curvature far from the kink, a confident sample's log-loss
+        curvature) are left out when they are the majority, else the gather would cost
+        more than it saves; the Hessian only shapes the step, and the l2 penalty keeps it
+        definite."""
+        n_features = X.shape[1]
+        size = n_features + int(self.fit_intercept)
+        out = np.empty((size, size)) if out is None else out
         if not sp.issparse(X) and not np.all(weight == weight[0]):
             kept = np.flatnonzero(weight > _NEGLIGIBLE * weight.max())
             if len(kept) <= len(weight) // 2:
                 X, weight = X[kept], weight[kept]
-            return _gram(self._scaled_rows(X, np.sqrt(weight)))
-        n_features = X.shape[1]
-        size = n_features + int(self.fit_intercept)
-        out = np.empty((size, size))
+            return _gram(self._scaled_rows(X, np.sqrt(weight)), out)
         if sp.issparse(X):
             out[:n_features, :n_features] = (X.T @ X.multiply(weight[:, None])).toarray()
         else:
-            out[:n_features, :n_features] = weight[0] * _gram(X)
+            np.multiply(_gram(X), weight[0], out=out[:n_features, :n_features])
         if self.fit_intercept:
             column = np.asarray(X.T @ weight.astype(X.dtype, copy=False), dtype=np.float64)
             out[:n_features, -1] = out[-1, :n_features] = column.ravel()
@@ -248,29 +278,9 @@ class Datafit:
         curved = None
         if not self.loss.constant_curvature:
             curved = self.predict(data.X, coef, intercept) if pred is None else pred
-        if _small_partitions(data, self.fit_intercept):
-            return self._stacked_hessians(data, curved)
-        rows = [slice(a, b) for a, b in zip(data.bounds[:-1], data.bounds[1:])]
-        return np.stack([
-            self._hessian_sums(data.X[r], data.Y[r], data.sample_weight[r],
-                               None if curved is None else curved[r]) for r in rows])
-
-    def _stacked_hessians(self, data, pred):
-        """Every partition's Hessian blocks by one stacked product per block: the scaled
-        rows of each partition, zero-padded to the largest, in one
-        ``(n_partitions, rows, size)`` array (small partitions, where a product per
-        partition would cost more in calls than in arithmetic)."""
-        X, bounds = data.X, data.bounds
-        row_weight = data.sample_weight[:, None] * self._curvature(X.shape[0], data.Y, pred)
-        padded = np.zeros((data.n_partitions, data.sizes.max(),
-                           X.shape[1] + int(self.fit_intercept)))
-        blocks = []
-        for weight in row_weight.T:
-            scaled = self._scaled_rows(X, np.sqrt(weight))
-            for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
-                padded[k, :b - a] = scaled[a:b]
-            blocks.append(np.matmul(padded.transpose(0, 2, 1), padded))
-        return np.stack(blocks, axis=1)
+        weights = data.sample_weight[:, None] * self._curvature(data.X.shape[0], data.Y,
+                                                                curved)
+        return self._partition_grams(data.X, weights, data.bounds)
 
     def partition_sums(self, data, coef, intercept, pred=None):
         """Value and gradient sums of every partition in one pass over the data (two
@@ -326,18 +336,18 @@ class Datafit:
         )
 
 
-#: Multiply-adds of one partition's Hessian block below which
-#: :meth:`Datafit.partition_hessians` stacks the partitions (the calls then cost more than the
-#: arithmetic; the stacked copy of the rows is then small too).
-_STACKED_WORK = 2**18
+#: Multiply-adds of one partition's Hessian block up to which
+#: :meth:`Datafit.partition_hessians` scales the rows of all partitions at once (the calls
+#: then cost more than the arithmetic; the shared copy of the rows is then small too).
+_SHARED_ROWS_WORK = 2**18
 
 
-def _small_partitions(data, fit_intercept):
-    """Whether ``data``'s partitions are dense, in float64 and small enough to stack."""
-    X = data.X
+def _small_partitions(X, sizes, fit_intercept):
+    """Whether the partitions (of ``sizes`` rows of ``X``) are dense, in float64 and
+    small enough to share one scaled copy of their rows."""
     size = X.shape[1] + int(fit_intercept)
     return (not sp.issparse(X) and X.dtype == np.float64
-            and data.sizes.max() * size * size <= _STACKED_WORK)
+            and sizes.max() * size * size <= _SHARED_ROWS_WORK)
 
 
 def _top_eigenvalue(X, weight, with_ones, random_state, n_iter):
@@ -386,9 +396,12 @@ def _max_abs(X, with_ones):
 
 
 
-def _gram(rows):
-    """``rows^T rows`` (dense) in float64. numpy computes ``A.T @ A`` by BLAS ``syrk`` (one
-    triangle, half the work of a matrix product, exactly symmetric) without the Python
-    cost of calling BLAS by hand, which dominates on small partitions."""
+def _gram(rows, out=None):
+    """``rows^T rows`` (dense) in float64, into ``out`` if given. numpy computes
+    ``A.T @ A`` by BLAS ``syrk`` (one triangle, half the work of a matrix product, exactly
+    symmetric) without the Python cost of calling BLAS by hand, which dominates on small
+    partitions."""
     rows = np.asarray(rows)
-    return np.asarray(rows.T @ rows, dtype=np.float64)
+    if out is None:
+        return np.asarray(rows.T @ rows, dtype=np.float64)
+    return np.matmul(rows.T, rows, out=out)
