@@ -287,7 +287,7 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
             return "gd"
         if n_features >= self.max_newton_features:
             return "lbfgs"
-        noisy = not code.waits_for_all and code.residual_error("independent") > 1e-12
+        noisy = not code.waits_for_all and code.expected_residual_error > 1e-12
         return "gd" if noisy and not master.variance_reduced else "newton"
 
     def _exact_gradients(self, master, code):
@@ -330,7 +330,7 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
         """The paper's algorithm: (proximal) coded gradient descent with SGD's schedules."""
         code = plan.code
         schedule = self._schedule(plan, penalty)
-        noisy = (not code.waits_for_all) and code.residual_error("independent") > 1e-12
+        noisy = (not code.waits_for_all) and code.expected_residual_error > 1e-12
         stochastic, patience = self._patience(code)
         refine = master.refine if master.variance_reduced else None
         return coded_gradient_descent(

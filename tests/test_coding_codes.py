@@ -224,14 +224,14 @@ def test_bad_custom_code():
 
 
 def test_the_default_optimal_design_is_built_once_and_cannot_be_changed():
-    """Refits (a grid search, a cross-validation) reuse the default code's design; the
-    shared arrays are read-only, and other probabilities get a design of their own."""
-    from skgc.coding._optimal import _default_design
+    """Refits (a grid search, a cross-validation) reuse the default code; its arrays are
+    read-only, and other probabilities get a design of their own."""
+    from skgc.coding._optimal import _default_code
 
     first = make_code("optimal", 8, straggler_probs=P_HET)
-    hits = _default_design.cache_info().hits
+    hits = _default_code.cache_info().hits
     again = make_code("optimal", 8, straggler_probs=P_HET)
-    assert _default_design.cache_info().hits == hits + 1
+    assert _default_code.cache_info().hits == hits + 1
     np.testing.assert_array_equal(first.coefficients, again.coefficients)
     with pytest.raises(ValueError, match="read-only"):
         again.coefficients[0, 0] = 1.0

@@ -1,5 +1,7 @@
 """The interface every gradient code implements: :class:`GradientCode`."""
 
+from functools import cached_property
+
 import numpy as np
 
 from .._validation import check_probabilities
@@ -350,18 +352,19 @@ class GradientCode:
             self._alive_stats = cached
         return cached[1]
 
-    @property
+    @cached_property
     def expected_residual_error(self):
-        """``residual_error("independent")`` at ``straggler_probs``."""
+        """``residual_error("independent")`` at ``straggler_probs`` (computed once: a
+        code cannot change)."""
         return self.residual_error("independent")
 
-    @property
+    @cached_property
     def relative_variance(self):
         """``E||g_hat - g||^2 / ||g||^2`` when all partition gradients are alike.
 
         The coherent residual error over ``K^2``: the factor ``1 + relative_variance`` by
         which the solver's "auto" step shrinks so that each step still descends in
-        expectation.
+        expectation. Computed once (a code cannot change).
         """
         return self.residual_error("coherent") / self.n_partitions**2
 

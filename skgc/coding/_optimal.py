@@ -54,11 +54,8 @@ class OptimalCode(GradientCode):
         n_partitions = p.shape[0] if n_partitions is None else check_n_partitions(n_partitions)
         if load is None:
             load = default_load(p.shape[0], n_partitions)
-        if _is_default_design(allocation, proxy, load):
-            allocation, coefficients = _default_design(p.tobytes(), n_partitions, int(load))
-        else:
-            allocation = _optimal_allocation(allocation, p, n_partitions, load, target_error)
-            coefficients = _proxy_coefficients(p, allocation, proxy)
+        allocation = _optimal_allocation(allocation, p, n_partitions, load, target_error)
+        coefficients = _proxy_coefficients(p, allocation, proxy)
         super().__init__(allocation, coefficients, p, name="optimal")
         self.proxy = proxy
 
@@ -81,25 +78,21 @@ class OptimalCode(GradientCode):
                            proxy=self.proxy if proxy is None else proxy)
 
 
-def _is_default_design(allocation, proxy, load):
+def _is_default_design(allocation, load):
     """Whether the code is the default design (greedy allocation of one load for every
-    worker, independent-proxy coefficients), which :func:`_default_design` caches."""
+    worker, independent-proxy coefficients), which :func:`_default_code` caches."""
     return (isinstance(allocation, str) and allocation == "greedy"
-            and isinstance(proxy, str) and proxy == "independent"
             and isinstance(load, (int, np.integer)) and not isinstance(load, bool))
 
 
 @lru_cache(maxsize=128)
-def _default_design(probability_bytes, n_partitions, load):
-    """``(allocation, coefficients)`` of the default design for probabilities given as
-    the bytes of a float array: built once per cluster shape (a grid search or a
-    cross-validation builds the same code for every fit). Both arrays are read-only."""
-    p = np.frombuffer(probability_bytes, dtype=float)
-    allocation = greedy_allocation(p, n_partitions, load)
-    coefficients = optimal_coefficients(p, allocation)
-    for array in (allocation, coefficients):
-        array.flags.writeable = False
-    return allocation, coefficients
+def _default_code(probability_bytes, n_partitions, load):
+    """The default design for probabilities given as the bytes of a float array: built
+    once per cluster shape (a grid search or a cross-validation builds the same code for
+    every fit) and shared, since a code cannot change (its arrays are read-only); what
+    it computes of itself (:attr:`~GradientCode.relative_variance`, ...) is then
+    computed once too."""
+    return OptimalCode(np.frombuffer(probability_bytes, dtype=float), n_partitions, load)
 
 
 def _proxy_coefficients(p, allocation, proxy):
@@ -138,6 +131,10 @@ def _optimal_allocation(strategy, p, n_partitions, load, target_error):
 
 def _build_optimal(n_workers, n_partitions, load, p, random_state, allocation="greedy",
                    target_error=None):
+    if load is None:
+        load = default_load(n_workers, n_partitions)
+    if _is_default_design(allocation, load):
+        return _default_code(p.tobytes(), n_partitions, int(load))
     return OptimalCode(p, n_partitions, load, random_state=random_state,
                        allocation=allocation, target_error=target_error)
 

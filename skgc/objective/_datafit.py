@@ -1,5 +1,7 @@
 """The data term of the objective, split into partitions."""
 
+import numbers
+import threading
 from functools import cached_property
 
 import numpy as np
@@ -48,7 +50,7 @@ class PartitionedData:
                 f"n_partitions={n_partitions} is more than the number of samples "
                 f"({n} sample{'' if n == 1 else 's'}); use at most {n} partitions."
             )
-        self.order = check_random_state(random_state).permutation(n) if shuffle else None
+        self.order = _permutation(random_state, n) if shuffle else None
         take = (lambda a: a[self.order]) if shuffle else (lambda a: a)
         self.X, self.Y, self.sample_weight = take(X), take(Y), take(sample_weight)
         self.bounds = np.linspace(0, n, n_partitions + 1).round().astype(int)
@@ -94,6 +96,23 @@ class PartitionedData:
         """``(X_k, Y_k, sample_weight_k)`` of partition ``k``."""
         rows = slice(self.bounds[k], self.bounds[k + 1])
         return self.X[rows], self.Y[rows], self.sample_weight[rows]
+
+
+def _permutation(random_state, n):
+    """``check_random_state(random_state).permutation(n)``. An integer seed re-seeds this
+    thread's own legacy generator rather than building one: building it costs about
+    0.1 ms (a tenth of a small fit), re-seeding one about 1 us, for the same draws."""
+    if not isinstance(random_state, numbers.Integral) or isinstance(random_state, bool):
+        return check_random_state(random_state).permutation(n)
+    generator = getattr(_LEGACY, "generator", None)
+    if generator is None:
+        generator = _LEGACY.generator = np.random.RandomState()
+    generator.seed(random_state)
+    return generator.permutation(n)
+
+
+#: Each thread's legacy generator, re-seeded by :func:`_permutation`.
+_LEGACY = threading.local()
 
 
 class Datafit:
