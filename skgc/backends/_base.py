@@ -43,7 +43,7 @@ class Backend:
         """Place the partitions on the workers (``allocation``: boolean, workers x
         partitions) and return self."""
         self.data, self.datafit = data, datafit
-        allocation = np.asarray(allocation, dtype=bool)
+        self.allocation = allocation = np.asarray(allocation, dtype=bool)
         ends = np.cumsum(allocation.sum(axis=1))
         held = np.nonzero(allocation)[1]  # each worker's partitions, worker after worker
         self.supports = [held[a:b] for a, b in zip([0, *ends[:-1].tolist()], ends.tolist())]

@@ -1,5 +1,6 @@
 """What travels between the master and the workers: requests, packed messages, rounds."""
 
+import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -61,6 +62,6 @@ def pack(value, grad_coef, grad_intercept):
 
 def unpack(vector, coef_shape):
     """``(value, grad_coef, grad_intercept)`` from :func:`pack`'s vector."""
-    n_outputs, size = coef_shape[1], int(np.prod(coef_shape))
+    n_outputs, size = coef_shape[1], math.prod(coef_shape)
     return (vector[:n_outputs], vector[n_outputs:n_outputs + size].reshape(coef_shape),
             vector[n_outputs + size:])

@@ -74,13 +74,15 @@ class SimulatedBackend(Backend):
     def _hessians(self, work, alive):
         """Each alive worker's ``(partitions, hessians, sums)``, every partition computed
         once."""
-        wanted = set(range(self.data.n_partitions) if work.partitions is None
-                     else work.partitions)
-        held = {int(k) for j in np.flatnonzero(alive) for k in self.supports[j]} & wanted
+        held = alive @ self.allocation  # the partitions reached...
+        if work.partitions is not None:  # ...and wanted
+            wanted = np.zeros_like(held)
+            wanted[list(work.partitions)] = True
+            held &= wanted
         datafit = self.datafit.smoothed(work.smoothing)
         data, coef, intercept = self.data, work.coef, work.intercept
         hessian = work.kind == "hessian"
-        if len(held) == data.n_partitions:  # every partition: predicted in one pass
+        if held.all():  # every partition: predicted in one pass
             pred, sums = self._known_sums(work)
             if pred is None:
                 pred = datafit.predict(data.X, coef, intercept)
@@ -89,7 +91,7 @@ class SimulatedBackend(Backend):
                         if hessian else {})
         else:  # only the partitions asked for and reached, as a worker would
             hessians, sums = {}, {}
-            for k in held:
+            for k in np.flatnonzero(held).tolist():
                 X, Y, weight = data.partition(k)
                 if hessian:
                     hessians[k], *message = datafit.hessian_and_sums(X, Y, weight, coef,
@@ -98,9 +100,10 @@ class SimulatedBackend(Backend):
                     message = datafit.sums(X, Y, weight, coef, intercept)
                 sums[k] = pack(*message)
         answers = {}
-        for j in np.flatnonzero(alive):
-            mine = [int(k) for k in self.supports[j] if k in held]
-            answers[int(j)] = (mine, [hessians[k] for k in mine] if hessian else [],
-                               [sums[k] for k in mine])
+        for j in np.flatnonzero(alive).tolist():
+            support = self.supports[j]
+            mine = support[held[support]].tolist()
+            answers[j] = (mine, [hessians[k] for k in mine] if hessian else [],
+                          [sums[k] for k in mine])
         return answers
 

@@ -171,7 +171,7 @@ class Master:
             partitions = tuple(int(k) for k in partitions)
             allocation = allocation[:, list(partitions)]
         rnd = self._round(Work(kind, coef, intercept, smoothing, partitions),
-                          lambda alive: allocation[alive].any(axis=0).all())
+                          lambda alive: (alive @ allocation).all())
         blocks, sums = {}, {}
         for held, hessians, packed in rnd.answers.values():
             for k, block in zip(held, hessians):  # none in a "sums" round
