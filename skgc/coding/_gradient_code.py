@@ -206,7 +206,9 @@ class GradientCode:
 
         The master may stop waiting once the workers that answered are decodable. This
         is a promise, not a test: a code without one (the default) returns False even
-        where an alive set happens to decode exactly.
+        where an alive set happens to decode exactly. More answers keep a set decodable
+        (the master asks about every worker once, and waits for the deadline when even
+        that set is not decodable).
 
         Parameters
         ----------

@@ -83,6 +83,9 @@ class Master:
         self.n_reoptimized = self.n_rounds = self.n_silent = self._since = 0
         self._gradient_rounds = 0
         self._rng = np.random.default_rng(seeds[1])
+        # Answers decode early only if they can at all: with everyone's (a code without
+        # decodable sets, "optimal" among them, leaves its rounds to the deadline).
+        self._decodes_early = bool(code.decodable(np.ones(code.n_workers, dtype=bool)))
         self._times = np.empty((0, code.n_workers))
 
     # -- what the data look like to the solver ------------------------------------------
@@ -127,7 +130,7 @@ class Master:
         self._gradient_rounds += 1
         code = self.code
         rnd = self._round(Work("gradient", coef, intercept, smoothing),
-                          code.decodable)
+                          code.decodable if self._decodes_early else None)
         messages = np.zeros((code.n_workers, coef.size + 2 * intercept.size))
         for j, message in rnd.answers.items():
             messages[j] = message
