@@ -232,3 +232,16 @@ def test_smoothed_kinks_share_value_and_derivative(name):
     value, derivative = smoothed.value_and_derivative(y, p)
     np.testing.assert_array_equal(value, smoothed.value(y, p))
     np.testing.assert_array_equal(derivative, smoothed.derivative(y, p))
+
+
+def test_the_shuffle_is_the_legacy_generators_whatever_was_drawn_before():
+    """Partitions shuffled with an integer seed get numpy's legacy permutation for that
+    seed (the fits' partitions do not depend on the re-seeded generator's past draws)."""
+    X, Y, weight = _problem()
+    first = PartitionedData(X, Y, weight, n_partitions=3, shuffle=True, random_state=7)
+    PartitionedData(X, Y, weight, n_partitions=3, shuffle=True, random_state=123)
+    again = PartitionedData(X, Y, weight, n_partitions=3, shuffle=True, random_state=7)
+    expected = np.random.RandomState(7).permutation(X.shape[0])
+    np.testing.assert_array_equal(first.order, expected)
+    np.testing.assert_array_equal(again.order, expected)
+    np.testing.assert_array_equal(again.X, X[expected])
