@@ -19,7 +19,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from ._callbacks import CallbackSupportMixin, IterationCallbacks, with_callbacks
 from .backends import BACKENDS, Backend
 from .coding import CODE_NAMES, GradientCode
-from .master import CompleteGradientOracle, CurvatureOracle
+from .master import CompleteGradientOracle, CurvatureOracle, uses_control_variate
 from .objective import Datafit, Penalty, get_loss
 from .plan import make_plan
 from .solver import (SCHEDULES, SOLVERS, NewtonSettings, StepSchedule, coded_gradient_descent,
@@ -222,13 +222,14 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
             fit_intercept=self.fit_intercept, n_workers=self.n_workers,
             n_partitions=self.n_partitions, load=self.load, code=self.code,
             stragglers=self.stragglers, deadline=self.deadline, backend=self.backend,
-            shuffle=self.shuffle, random_state=self._fit_seed(seed_offset))
+            shuffle=self._shuffle_rule(X.shape[1], incremental),
+            random_state=self._fit_seed(seed_offset))
         penalty = Penalty.from_sgd_params(self.penalty, self.alpha, self.l1_ratio)
         learn = self._learns_stragglers(plan.backend)
         with plan.run(variance_reduction=self.variance_reduction, estimate_stragglers=learn,
                       gradient_aware=self.gradient_aware,
                       delay_variance_reduction=True) as master:
-            solver = self._resolve_solver(X.shape[1], plan.code, master, incremental)
+            solver = self._resolve_solver(X.shape[1], plan.code, incremental)
             if solver != "gd":
                 master.refine()  # gradient descent switches it on at its first stall
             callbacks = (IterationCallbacks(self, X, max_iter, self._public_coef)
@@ -266,7 +267,7 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         return (seed + offset) % np.iinfo(np.int32).max
 
-    def _resolve_solver(self, n_features, code, master, incremental):
+    def _resolve_solver(self, n_features, code, incremental):
         """The solver that ``solver="auto"`` means for this fit.
 
         Newton-type steps when the curvature model is small enough
@@ -288,7 +289,29 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
         if n_features >= self.max_newton_features:
             return "lbfgs"
         noisy = not code.waits_for_all and code.expected_residual_error > 1e-12
-        return "gd" if noisy and not master.variance_reduced else "newton"
+        if noisy and not uses_control_variate(code, self.variance_reduction):
+            return "gd"
+        return "newton"
+
+    def _shuffle_rule(self, n_features, incremental):
+        """``make_plan``'s ``shuffle``: False, or a function of the code that says whether
+        the solver needs the samples shuffled into iid partitions.
+
+        L-BFGS and Newton steps on a smooth loss ask for every partition at every iterate
+        (topped up under stragglers, :class:`skgc.master.CurvatureOracle`): which samples a
+        partition holds cannot change what they see, and the shuffle's copy of the data
+        (and its time: a random gather of every row) is skipped. Gradient descent decodes
+        from whoever answered, and a kinked loss's Newton steps partly too: they shuffle.
+        """
+        if not self.shuffle:
+            return False
+
+        def needs_shuffle(code):
+            solver = self._resolve_solver(n_features, code, incremental)
+            smooth = get_loss(self.loss, self.epsilon).smoothness is not None
+            return not (solver == "lbfgs" or (solver == "newton" and smooth))
+
+        return needs_shuffle
 
     def _exact_gradients(self, master, code):
         """What L-BFGS asks for values and gradients: the master's decoded ones when every

@@ -27,9 +27,12 @@ SGD_PARAMETERS = """
     shuffle : bool, default=True
         Shuffle the samples before cutting them into partitions. False keeps contiguous
         blocks of the data as given (non-iid partitions if the data are sorted). Skipped,
-        with its copy of the data, when every worker answers every round (simulated
-        backend without stragglers): each round then sums every partition, and which
-        samples a partition holds cannot change the fit.
+        with its copy of the data, when which samples a partition holds cannot change the
+        fit: when every worker answers every round (simulated backend without
+        stragglers), and when the solver asks for every partition at every iterate
+        (L-BFGS, and Newton steps on a smooth loss: topped up under stragglers). Gradient
+        descent and the kinked losses' Newton steps, which decode from whoever answered,
+        shuffle.
     verbose : int, default=0
     epsilon : float, default=0.1
         Width of the epsilon-insensitive losses and of the Huber loss's quadratic zone.

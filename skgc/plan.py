@@ -101,9 +101,12 @@ def make_plan(X, Y, sample_weight=None, *, loss="squared_error", epsilon=0.1,
     sample_weight : ndarray of shape (n_samples,) or None, default=None
     loss, epsilon, fit_intercept
         The data term (:func:`skgc.objective.get_loss`).
-    n_workers, n_partitions, load, code, stragglers, deadline, backend, shuffle
-        As the estimators' parameters of the same names (the shuffle is skipped when
-        every worker answers every round: see the estimators' ``shuffle``).
+    n_workers, n_partitions, load, code, stragglers, deadline, backend
+        As the estimators' parameters of the same names.
+    shuffle : bool or callable, default=True
+        Shuffle the samples into iid partitions; a callable is given the plan's code and
+        says whether to. Skipped in any case, with its copy of the data, when every
+        worker answers every round (see the estimators' ``shuffle``).
     random_state : int, RandomState instance or None, default=None
 
     Returns
@@ -130,7 +133,8 @@ def make_plan(X, Y, sample_weight=None, *, loss="squared_error", epsilon=0.1,
         Y = Y[:, None] if Y.ndim == 1 else Y
         sample_weight = (np.ones(n_samples) if sample_weight is None
                          else np.asarray(sample_weight, dtype=np.float64))
-        shuffle = shuffle and not _every_worker_answers(backend, probs)
+        shuffle = not _every_worker_answers(backend, probs) and (
+            shuffle(code) if callable(shuffle) else shuffle)
         data = PartitionedData(X, Y, sample_weight, code.n_partitions, shuffle, int(seeds[1]))
     datafit = Datafit(get_loss(loss, epsilon), fit_intercept)
     return FitPlan(code, stragglers, deadline, data, datafit, backend,

@@ -177,8 +177,9 @@ def test_same_random_state_same_model(regression_data):
     again = CodedGradientRegressor(**params).fit(X, y)
     np.testing.assert_array_equal(again.coef_, first.coef_)
     np.testing.assert_array_equal(again.history_["objective"], first.history_["objective"])
+    # another seed draws other stragglers (the fit itself, exact, does not change)
     other = CodedGradientRegressor(**{**params, "random_state": 8}).fit(X, y)
-    assert not np.array_equal(other.history_["objective"], first.history_["objective"])
+    assert not np.array_equal(other.history_["alive"], first.history_["alive"])
 
 
 def test_partial_fit_and_warm_start_continue(regression_data):

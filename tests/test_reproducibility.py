@@ -9,12 +9,14 @@ in simulation gives the same model to 1e-10.
 """
 
 import tracemalloc
+import warnings
 
 import joblib
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
 from skgc import CodedGradientClassifier, CodedGradientRegressor
@@ -131,27 +133,51 @@ def test_memory_per_iteration_is_constant():
     assert peak_long < 2 * X.nbytes + history + curvature, (peak_long, X.nbytes)
 
 
-def test_a_fit_without_stragglers_holds_no_copy_of_the_data():
-    """Every worker answers every round (simulated, no stragglers): which samples a
-    partition holds cannot change the fit, so the samples are not shuffled into a copy;
-    under stragglers they are."""
+def _fit_peak(model, X, y):
+    """Peak bytes traced while ``model`` fits ``X, y`` (caches and imports warmed first)."""
+    clone(model).fit(X[:50], y[:50])
+    tracemalloc.start()
+    try:
+        model.fit(X, y)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("stragglers", [None, 0.3])
+def test_a_fit_whose_rounds_see_every_partition_holds_no_copy_of_the_data(stragglers):
+    """Every worker answers every round (simulated, no stragglers), or the solver asks for
+    every partition at every iterate (Newton steps on a smooth loss, topped up under
+    stragglers): which samples a partition holds cannot change the fit, so the samples
+    are not shuffled into a copy."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(20_000, 50))
     y = X @ rng.normal(size=50) + rng.normal(size=20_000)
-    for model, target in ((CodedGradientRegressor(random_state=0), y),
-                          (CodedGradientClassifier(loss="log_loss", random_state=0), y > 0)):
-        model.fit(X[:50], target[:50])  # warm caches and imports
-        tracemalloc.start()
-        try:
-            model.fit(X, target)
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
+    for model, target in (
+            (CodedGradientRegressor(stragglers=stragglers, random_state=0), y),
+            (CodedGradientClassifier(loss="log_loss", stragglers=stragglers,
+                                     random_state=0), y > 0)):
+        peak = _fit_peak(model, X, target)
         # measured: 0.02 of X (ridge) and 0.27 (logistic: one partition's scaled rows and
         # per-row vectors)
         assert peak < 0.4 * X.nbytes, (type(model).__name__, peak / X.nbytes)
         permuted = rng.permutation(len(y))
         again = clone(model).fit(X[permuted], target[permuted])
         np.testing.assert_allclose(again.coef_, model.coef_, rtol=1e-9, atol=1e-12)
-    assert make_plan(X, y, random_state=0).data.order is None
+
+
+@pytest.mark.parametrize("params", [{"solver": "gd", "max_iter": 3, "tol": None},
+                                    {"loss": "hinge", "max_iter": 3, "tol": None}])
+def test_a_fit_that_decodes_from_whoever_answered_shuffles_the_samples(params):
+    """Gradient descent, and a kinked loss's Newton steps, decode from whoever answered:
+    under stragglers their partitions are iid samples, a shuffled copy of the data."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20_000, 50))
+    y = (X @ rng.normal(size=50) > 0).astype(int)
+    model = CodedGradientClassifier(stragglers=0.3, random_state=0, **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        assert _fit_peak(model, X, y) > X.nbytes
+    # make_plan shuffles unless told which solver runs (and every worker answers)
     assert make_plan(X, y, stragglers=0.3, random_state=0).data.order is not None
+    assert make_plan(X, y, random_state=0).data.order is None

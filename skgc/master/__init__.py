@@ -10,11 +10,12 @@ exact values and gradients under stragglers (every partition delivered at every 
 from ._complete import CompleteGradientOracle
 from ._curvature import CurvatureOracle
 from ._decoding import (ControlVariateDecoder, CurvatureTransport, LatestMessageDecoder,
-                        PlainDecoder, make_decoder, move_messages)
+                        PlainDecoder, make_decoder, move_messages,
+                        uses_control_variate)
 from ._estimates import CurvatureEstimate, GradientEstimate
 from ._master import Master
 
 __all__ = ["Master", "CurvatureOracle", "CompleteGradientOracle", "GradientEstimate", "CurvatureEstimate",
            "PlainDecoder", "ControlVariateDecoder", "LatestMessageDecoder",
-           "CurvatureTransport", "make_decoder",
+           "CurvatureTransport", "make_decoder", "uses_control_variate",
            "move_messages"]

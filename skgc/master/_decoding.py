@@ -400,7 +400,16 @@ def _gradient_of(message, n_features, n_outputs, size):
 
 
 def make_decoder(code, variance_reduction, random_state=0, active=True):
-    """The decoder for a fit.
+    """The decoder for a fit: the latest-message decoder when
+    :func:`uses_control_variate`, else the plain one."""
+    if uses_control_variate(code, variance_reduction):
+        return LatestMessageDecoder(code, random_state, active)
+    return PlainDecoder(code)
+
+
+def uses_control_variate(code, variance_reduction):
+    """Whether a fit asking for ``variance_reduction`` decodes ``code`` with the control
+    variate.
 
     The control variate only pays off when who answers is random: a code that waits for
     every worker, or one built for workers that never straggle, is decoded plainly. Codes
@@ -408,6 +417,4 @@ def make_decoder(code, variance_reduction, random_state=0, active=True):
     decoded plainly too: their weights can be large and erratic, and the control variate
     then adds variance instead of removing it.
     """
-    if variance_reduction and code.expects_stragglers and not code.adaptive_decoder:
-        return LatestMessageDecoder(code, random_state, active)
-    return PlainDecoder(code)
+    return bool(variance_reduction and code.expects_stragglers and not code.adaptive_decoder)
