@@ -642,9 +642,9 @@ class _NewtonRun:
     def _damped_step(self, d_coef, d_intercept, decrease):
         """One step of length ``damping`` (1 once the oracle has ``settled``), divided by
         ``1 + lambda`` (``lambda`` the Newton decrement) for a smooth non-quadratic loss,
-        and at most the iterate's norm plus one. An output whose estimated objective rose by more than the
-        decrease its model predicted stays put, with more damping (the estimate is noisy,
-        so only a clear rise counts)."""
+        and at most the iterate's norm plus one. An output whose estimated objective rose
+        by more than the decrease its model predicted stays put, with more damping (the
+        estimate is noisy, so only a clear rise counts)."""
         before = self._objectives(self.last, self.coef)
         damping = 1.0 if self.oracle.settled else self.settings.damping
         steps = np.full(len(before), damping)
