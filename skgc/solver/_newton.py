@@ -22,9 +22,9 @@ worker heard from, every partition's curvature held), whole after, and a step th
 the estimated objective by more than the model's predicted decrease is taken back.
 Non-smooth losses (hinge, perceptron, epsilon-insensitive) are smoothed by a width ``mu``
 that shrinks by 10 each time the smoothed problem is solved, down to ``tol`` times the
-objective. Within a stage (but the first and the last) the model's curvature is taken at
-the previous stage's width, as a primal-dual interior-point method's would be with the
-previous stage's duals: the barrier's own curvature at the new width under-weights the
+objective. Within a stage (but the first and the last), on exact sums, the model's
+curvature is taken at the previous stage's width, as a primal-dual interior-point
+method's would be with the previous stage's duals: the barrier's own curvature at the new width under-weights the
 margins that must shrink tenfold, and its Newton steps overshoot them (line searches cut
 them to a tenth or less, stage after stage).
 With an l2 penalty and exact sums, the end of each fine stage also tries a crossover: the
