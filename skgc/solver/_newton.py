@@ -22,12 +22,18 @@ worker heard from, every partition's curvature held), whole after, and a step th
 the estimated objective by more than the model's predicted decrease is taken back.
 Non-smooth losses (hinge, perceptron, epsilon-insensitive) are smoothed by a width ``mu``
 that shrinks by 10 each time the smoothed problem is solved, down to ``tol`` times the
-objective. With an l2 penalty and exact sums, the end of each fine stage also tries a
-crossover: the exact problem with the kinks near the iterate pinned to their kink, solved
-on the master, and accepted only if its duality gap (one more round) is within ``tol``.
-The barrier path's own last iterate is certified the same way, the barrier's slopes read
-as dual variables: on a miss it is centred more tightly (near the kinks the decrement
-under-states the gap).
+objective. Within a stage (but the first and the last), on exact sums, the model's
+curvature is taken at the previous stage's width, as a primal-dual interior-point
+method's would be with the previous stage's duals: the barrier's own curvature at the new width under-weights the
+margins that must shrink tenfold, and its Newton steps overshoot them (line searches cut
+them to a tenth or less, stage after stage).
+With an l2 penalty and exact sums, the end of each fine stage also tries a crossover: the
+exact problem with the kinks near the iterate pinned to their kink, solved on the master,
+and accepted only if its duality gap (one more round) is within ``tol``; a stage that ends
+in a crossover is first centred on its own curvature (the kinks are identified by where
+the iterate's margins lie). The barrier path's own last iterate is certified the same
+way, the barrier's slopes read as dual variables: on a miss it is centred until the
+decrement alone decides (near the kinks the decrement under-states the gap).
 """
 
 import warnings
@@ -50,8 +56,12 @@ _GROWTH = 3.0
 # A smoothing stage is solved when the decrement is below these fractions of its width mu
 # (an interior-point method's centring: 1/2 and 1/20 of the barrier weight mu / 4).
 _CENTRED, _CENTRED_FINAL = 0.125, 0.0125
-# A missed certificate at the end of the barrier path tightens its final centring tenfold,
-# down to this fraction (where the decrement alone decides).
+# Before a crossover, a stage stepped on the coarser curvature is centred on its own
+# curvature to this fraction of its width (its margins then identify the kinks).
+_CENTRED_CROSSOVER = 0.03
+# A missed certificate at the end of the barrier path tightens its final centring to this
+# fraction, where the decrement alone decides (tighter centrings in between rarely
+# certified, and each try cost a round and an iteration).
 _TIGHTEST_CENTRING = 1e-3
 # Rounds at most at the start until someone answers (the first smoothing width's scale).
 _START_ROUNDS = 50
@@ -181,6 +191,9 @@ class _NewtonRun:
         self.settled = None  # whether the last estimate came from a settled oracle
         self.small = 0  # consecutive small decrements
         self.smoothing = None
+        self.coarser_smoothing = None  # the previous stage's width
+        self.coarse_curvature = False  # the held Hessian is at the coarser width
+        self.recentring = False  # centring a stage on its own curvature before a crossover
         self.accepted_steps = None  # each output's last line-search step
         self.crossover = None  # the identification a crossover tries next
         self.crossover_spacing, self.stages = 1, 0  # stages between tries; stages done
@@ -249,7 +262,8 @@ class _NewtonRun:
             small = self._small(exact, objective, final)
         self.relative_gap = exact / max(abs(objective), 1e-8 * self.scale)
         self.small = self.small + 1 if small else 0
-        done = final and small and self.small >= self._patience
+        # a stop needs the decrement of the loss's own curvature
+        done = final and small and self.small >= self._patience and not self.coarse_curvature
         if not done and self.settings.tol is not None and self._step_is_exact():
             done, self.relative_gap = True, 0.0
         if done:
@@ -260,14 +274,18 @@ class _NewtonRun:
         if done:
             return "converged"
         if small and self.small >= self._patience:
-            self._next_stage(final, estimate)
+            if self.coarse_curvature and self._can_cross_over(estimate):
+                self.recentring, self.small = True, 0
+            else:
+                self._next_stage(final, estimate)
         return "go"
 
     def _renew(self):
         """The curvature when the model needs it, and the estimate when it went stale."""
         if self._needs_curvature():
-            self.hessian, estimate = self.oracle.curvature(self.coef, self.intercept,
-                                                           self.smoothing)
+            width = self._curvature_smoothing()
+            self.coarse_curvature = width != self.smoothing
+            self.hessian, estimate = self.oracle.curvature(self.coef, self.intercept, width)
             self.history.clock += estimate.duration
             if self.hessian is not None and not np.isfinite(self.hessian).all():
                 _check_finite(np.inf, self.iteration)
@@ -282,27 +300,34 @@ class _NewtonRun:
 
     def _last_step(self, direction, estimate):
         """Take the last Newton step (within tol already: it needs no trial round); for a
-        smoothed loss, whether its duality gap certifies it."""
+        smoothed loss, whether its duality gap certifies it. A step whose certificate
+        missed is taken back: untried, it may have left the smoothed minimiser (a flat
+        direction of a finely smoothed kink), and the centring goes on from where it was."""
         _, scale = self._output_scales()  # the objectives the step started from
+        start = self.coef, self.intercept
         self.coef, self.intercept = self.coef + direction[0], self.intercept + direction[1]
         self.step = 1.0
         if (self.smoothing is not None and self.centring > _TIGHTEST_CENTRING
                 and self._certifiable(estimate)):
-            return self._barrier_certified(scale)
+            if self._barrier_certified(scale):
+                return True
+            (self.coef, self.intercept), self.step = start, 0.0
+            return False
         return True
 
     def _next_stage(self, final, estimate):
         """After a solved smoothing stage: a final one whose certificate missed is centred
-        more tightly (near the kinks the quadratic model over-states the curvature, and
-        its decrement under-states the gap; the certificate's bound is loose there too,
-        so at the tightest centring the decrement decides); any other shrinks the
-        smoothing tenfold, with a crossover first when one can be tried."""
+        until the decrement decides (near the kinks the quadratic model over-states the
+        curvature, and its decrement under-states the gap; the certificate's bound is
+        loose there too); any other shrinks the smoothing tenfold, with a crossover first
+        when one can be tried."""
         if final:
-            self.centring /= 10.0
+            self.centring = _TIGHTEST_CENTRING
         else:
             self.stages += 1
             if self._can_cross_over(estimate):
                 self.crossover = ActiveSet(1.0, _CROSSOVER_BAND * self.smoothing)
+            self.coarser_smoothing, self.recentring = self.smoothing, False
             self.smoothing /= 10.0
             self.hessian = None
         self.small = 0
@@ -451,6 +476,18 @@ class _NewtonRun:
         self.settled = settled
         return estimate
 
+    def _curvature_smoothing(self):
+        """The width the model's curvature is taken at: the previous stage's while a
+        stage (but the first and the final one) is centred on exact sums, the loss's own
+        otherwise. Partition models (under stragglers) hold the curvature at the loss's own
+        width already, and another width would cost a round and the models; the final
+        stage's decrement decides the stop, and a crossover's identification needs the
+        centring on the loss's own curvature."""
+        if (self.coarser_smoothing is None or self.recentring
+                or self.oracle.partition_models or self._smoothing_done()):
+            return self.smoothing
+        return self.coarser_smoothing
+
     def _needs_curvature(self):
         if self.hessian is None:
             return True
@@ -472,7 +509,10 @@ class _NewtonRun:
         ten times finer, stage starts within Newton's fast reach)."""
         scale = max(abs(objective), 1e-8 * self.scale)
         if self.smoothing is not None:
-            centring = _CENTRED_FINAL * self.centring if final else _CENTRED
+            if final:
+                centring = _CENTRED_FINAL * self.centring
+            else:
+                centring = _CENTRED_CROSSOVER if self.recentring else _CENTRED
             centred = centring * self.smoothing
             if not final:
                 return decrease <= centred
@@ -602,9 +642,9 @@ class _NewtonRun:
     def _damped_step(self, d_coef, d_intercept, decrease):
         """One step of length ``damping`` (1 once the oracle has ``settled``), divided by
         ``1 + lambda`` (``lambda`` the Newton decrement) for a smooth non-quadratic loss,
-        and at most the iterate's norm plus one. An output whose estimated objective rose by more than the
-        decrease its model predicted stays put, with more damping (the estimate is noisy,
-        so only a clear rise counts)."""
+        and at most the iterate's norm plus one. An output whose estimated objective rose
+        by more than the decrease its model predicted stays put, with more damping (the
+        estimate is noisy, so only a clear rise counts)."""
         before = self._objectives(self.last, self.coef)
         damping = 1.0 if self.oracle.settled else self.settings.damping
         steps = np.full(len(before), damping)
