@@ -51,6 +51,10 @@ __all__ = ["newton_solver", "NewtonSettings"]
 
 _ARMIJO = 1e-4
 _MAX_HALVINGS = 20
+#: Levenberg-Marquardt damping, in mean curvatures, stops growing here (steps are then
+#: 1e-10 of a Newton step: a model that keeps over-reaching on noisy estimates must not
+#: overflow the damping into an infinite diagonal)
+_MAX_LEVENBERG = 1e10
 # A barrier-smoothed stage's line search starts at most this many times the last step.
 _GROWTH = 3.0
 # A smoothing stage is solved when the decrement is below these fractions of its width mu
@@ -262,8 +266,10 @@ class _NewtonRun:
             small = self._small(exact, objective, final)
         self.relative_gap = exact / max(abs(objective), 1e-8 * self.scale)
         self.small = self.small + 1 if small else 0
-        # a stop needs the decrement of the loss's own curvature
-        done = final and small and self.small >= self._patience and not self.coarse_curvature
+        # a stop needs the decrement of the loss's own curvature, at an estimate that
+        # renewed every partition (a stale partition's model may hide what is left to gain)
+        done = (final and small and self.small >= self._patience
+                and not (self.coarse_curvature or estimate.fallback))
         if not done and self.settings.tol is not None and self._step_is_exact():
             done, self.relative_gap = True, 0.0
         if done:
@@ -693,7 +699,8 @@ class _NewtonRun:
         if self.smoothing is not None and not self._noisy:
             return
         over = halvings > 0
-        self.levenberg[over] = np.maximum(self.levenberg[over], 1e-3) * 2.0**halvings[over]
+        self.levenberg[over] = np.minimum(
+            np.maximum(self.levenberg[over], 1e-3) * 2.0**halvings[over], _MAX_LEVENBERG)
         good = ~over & accepted & (actual >= 0.75 * predicted)
         self.levenberg[good] = np.where(self.levenberg[good] > 1e-8,
                                         self.levenberg[good] / 4.0, 0.0)
