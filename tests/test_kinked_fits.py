@@ -360,3 +360,28 @@ def test_epsilon_insensitive_diabetes_reaches_a_tight_fits_objective_in_few_iter
 
     assert objective(ours) / objective(tight) - 1.0 <= 1e-6
     assert ours.n_iter_ <= 35
+
+
+@pytest.mark.parametrize("seed, shuffle", [(2, True), (4, False)])
+def test_hinge_fit_under_the_paper_model_recovers_from_a_partition_left_out(seed, shuffle):
+    """A round whose top-ups missed a partition stands for it by its stale model (or by
+    nothing, after a crossover cleared the models): a step taken on such a value, or an
+    objective from it that no step can beat, is asked for again. Both fits once ran to
+    max_iter, every line search failing against a value 15% below the true objective
+    (breast cancer; the second sorted by label, so that a missing partition holds one
+    class only)."""
+    from skgc.stragglers import paper_model
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    order = np.argsort(y, kind="stable")
+    X, y = X[order], y[order]
+    labels = np.where(y == 1, 1.0, -1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        free = CodedGradientClassifier(random_state=0).fit(X, y)
+        slow = CodedGradientClassifier(stragglers=paper_model(8, random_state=seed),
+                                       shuffle=shuffle, random_state=seed).fit(X, y)
+    objectives = [_hinge_objective(X, labels, 1e-4, model.coef_[0], model.intercept_[0])
+                  for model in (slow, free)]
+    assert abs(objectives[0] / objectives[1] - 1.0) <= 1e-6 and slow.n_iter_ <= 150

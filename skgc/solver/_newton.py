@@ -613,6 +613,9 @@ class _NewtonRun:
         self._trust(halvings, accepted, before - after, decrease)
         self._accept(accepted, steps, d_coef, d_intercept, trial)
         self.accepted_steps = np.where(accepted, steps, 1.0)  # none found: from 1 again
+        # an objective that nothing could improve on, from a round where some partition
+        # was not renewed (its stale model, or none, stood for it), is asked for again
+        self.stale |= not accepted.any() and self.last.fallback
 
     def _slopes(self, estimate, coef, d_coef, d_intercept):
         """Each output's directional derivative of its objective along the direction, at
@@ -668,7 +671,7 @@ class _NewtonRun:
         self._trust((~accepted).astype(int) * 2, accepted, before - after, steps * decrease)
         self._accept(accepted, steps, d_coef, d_intercept, trial)
         # the kept estimate may be a lucky draw that no step can beat: renew it
-        self.stale = not accepted.all()
+        self.stale |= not accepted.all()
 
     def _trial(self, steps, d_coef, d_intercept):
         """The estimate at the iterate moved by ``steps`` (one per output), and each
@@ -687,6 +690,9 @@ class _NewtonRun:
         self.step = float(steps.max())
         self.history.clock -= trial.duration  # the trial's round is the next estimate's
         self.last = trial if accepted.all() else _merge(self.last, trial, accepted)
+        # a step taken on a partition's stale model: the next iterate asks again, so that
+        # the model's error does not stand for the objective
+        self.stale |= bool(trial.fallback and accepted.any())
 
     def _trust(self, halvings, accepted, actual, predicted):
         """Levenberg-Marquardt damping from how well each model predicted its decrease.
@@ -709,6 +715,7 @@ class _NewtonRun:
 def _merge(old, new, take_new):
     """``new`` in the outputs where ``take_new``, ``old`` elsewhere."""
     values = np.where(take_new, new.values, old.values)
-    return replace(new, value=float(values.sum()), values=values,
+    fallback = old.fallback or (new.fallback and bool(np.any(take_new)))
+    return replace(new, value=float(values.sum()), values=values, fallback=fallback,
                    grad_coef=np.where(take_new, new.grad_coef, old.grad_coef),
                    grad_intercept=np.where(take_new, new.grad_intercept, old.grad_intercept))
