@@ -15,7 +15,8 @@ from ._decoding import (ControlVariateDecoder, CurvatureTransport, LatestMessage
 from ._estimates import CurvatureEstimate, GradientEstimate
 from ._master import Master
 
-__all__ = ["Master", "CurvatureOracle", "CompleteGradientOracle", "GradientEstimate", "CurvatureEstimate",
+__all__ = ["Master", "CurvatureOracle", "CompleteGradientOracle", "GradientEstimate",
+           "CurvatureEstimate",
            "PlainDecoder", "ControlVariateDecoder", "LatestMessageDecoder",
            "CurvatureTransport", "make_decoder", "uses_control_variate",
            "move_messages"]

@@ -24,9 +24,9 @@ Non-smooth losses (hinge, perceptron, epsilon-insensitive) are smoothed by a wid
 that shrinks by 10 each time the smoothed problem is solved, down to ``tol`` times the
 objective. Within a stage (but the first and the last), on exact sums, the model's
 curvature is taken at the previous stage's width, as a primal-dual interior-point
-method's would be with the previous stage's duals: the barrier's own curvature at the new width under-weights the
-margins that must shrink tenfold, and its Newton steps overshoot them (line searches cut
-them to a tenth or less, stage after stage).
+method's would be with the previous stage's duals: the barrier's own curvature at the new
+width under-weights the margins that must shrink tenfold, and its Newton steps overshoot
+them (line searches cut them to a tenth or less, stage after stage).
 With an l2 penalty and exact sums, the end of each fine stage also tries a crossover: the
 exact problem with the kinks near the iterate pinned to their kink, solved on the master,
 and accepted only if its duality gap (one more round) is within ``tol``; a stage that ends
