@@ -302,15 +302,33 @@ def test_middle_stages_step_on_the_previous_stages_curvature(monkeypatch):
     assert ratios[0] == 1.0 and ratios[-1] == 1.0  # the first stage's; the re-centring's
 
 
-def test_under_stragglers_the_curvature_stays_at_the_losss_width(monkeypatch):
-    """Partition models hold the curvature at the loss's own width: another width would
-    cost a round and the models."""
-    X, y = make_classification(400, 8, n_informative=4, flip_y=0.05, random_state=1)
+def test_under_stragglers_middle_stages_step_on_the_coarser_curvature_too(monkeypatch):
+    """Under stragglers the middle stages also step on the previous stage's curvature:
+    epsilon-insensitive regression with l1 on diabetes then ends within 1e-7 of a tight
+    straggler-free fit (on each stage's own curvature it converged to another vertex of
+    the linear program, 2.8e-6 above, whatever tol)."""
+    from sklearn.datasets import load_diabetes
+
+    from skgc import CodedGradientRegressor
+
+    X, y = load_diabetes(return_X_y=True)
     X = StandardScaler().fit_transform(X)
+    y = (y - y.mean()) / y.std()
+    params = dict(loss="epsilon_insensitive", penalty="l1")
+
+    def objective(model):
+        residuals = np.abs(model.predict(X) - y) - model.epsilon
+        return np.mean(np.maximum(residuals, 0.0)) + model.alpha * np.abs(model.coef_).sum()
+
+    tight = CodedGradientRegressor(tol=1e-11, max_iter=3000, random_state=0, **params)
+    best = objective(tight.fit(X, y))
     requests = _record_widths(monkeypatch)
-    CodedGradientClassifier(stragglers=0.3, n_workers=8, random_state=1).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        slow = CodedGradientRegressor(stragglers=0.3, random_state=6, **params).fit(X, y)
     ratios = _curvature_ratios(requests)
-    assert len(ratios) > 10 and np.all(ratios == 1.0)
+    assert (ratios == 10.0).sum() >= 5
+    assert objective(slow) / best - 1.0 <= 1e-7
 
 
 def test_a_missed_barrier_certificate_takes_its_step_back_and_is_not_tried_again(monkeypatch):
