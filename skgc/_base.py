@@ -297,21 +297,15 @@ class BaseCodedGradient(CallbackSupportMixin, SparseCoefMixin, BaseEstimator):
         """``make_plan``'s ``shuffle``: False, or a function of the code that says whether
         the solver needs the samples shuffled into iid partitions.
 
-        L-BFGS and Newton steps on a smooth loss ask for every partition at every iterate
-        (topped up under stragglers, :class:`skgc.master.CurvatureOracle`): which samples a
-        partition holds cannot change what they see, and the shuffle's copy of the data
-        (and its time: a random gather of every row) is skipped. Gradient descent decodes
-        from whoever answered, and a kinked loss's Newton steps partly too: they shuffle.
+        Newton and L-BFGS steps ask for every partition at every iterate (topped up under
+        stragglers, :class:`skgc.master.CurvatureOracle`): which samples a partition
+        holds cannot change what they see, and the shuffle's copy of the data (and its
+        time: a random gather of every row) is skipped. Gradient descent decodes from
+        whoever answered: it shuffles.
         """
         if not self.shuffle:
             return False
-
-        def needs_shuffle(code):
-            solver = self._resolve_solver(n_features, code, incremental)
-            smooth = get_loss(self.loss, self.epsilon).smoothness is not None
-            return not (solver == "lbfgs" or (solver == "newton" and smooth))
-
-        return needs_shuffle
+        return lambda code: self._resolve_solver(n_features, code, incremental) == "gd"
 
     def _exact_gradients(self, master, code):
         """What L-BFGS asks for values and gradients: the master's decoded ones when every

@@ -30,9 +30,8 @@ SGD_PARAMETERS = """
         with its copy of the data, when which samples a partition holds cannot change the
         fit: when every worker answers every round (simulated backend without
         stragglers), and when the solver asks for every partition at every iterate
-        (L-BFGS, and Newton steps on a smooth loss: topped up under stragglers). Gradient
-        descent and the kinked losses' Newton steps, which decode from whoever answered,
-        shuffle.
+        (Newton and L-BFGS steps: topped up under stragglers). Gradient descent, which
+        decodes from whoever answered, shuffles.
     verbose : int, default=0
     epsilon : float, default=0.1
         Width of the epsilon-insensitive losses and of the Huber loss's quadratic zone.

@@ -147,34 +147,35 @@ def _fit_peak(model, X, y):
 @pytest.mark.parametrize("stragglers", [None, 0.3])
 def test_a_fit_whose_rounds_see_every_partition_holds_no_copy_of_the_data(stragglers):
     """Every worker answers every round (simulated, no stragglers), or the solver asks for
-    every partition at every iterate (Newton steps on a smooth loss, topped up under
-    stragglers): which samples a partition holds cannot change the fit, so the samples
-    are not shuffled into a copy."""
+    every partition at every iterate (Newton steps, topped up under stragglers): which
+    samples a partition holds cannot change the fit, so the samples are not shuffled into
+    a copy."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(20_000, 50))
     y = X @ rng.normal(size=50) + rng.normal(size=20_000)
-    for model, target in (
-            (CodedGradientRegressor(stragglers=stragglers, random_state=0), y),
+    for model, target, rtol in (
+            (CodedGradientRegressor(stragglers=stragglers, random_state=0), y, 1e-9),
             (CodedGradientClassifier(loss="log_loss", stragglers=stragglers,
-                                     random_state=0), y > 0)):
+                                     random_state=0), y > 0, 1e-9),
+            (CodedGradientClassifier(stragglers=stragglers, random_state=0), y > 0, 1e-5)):
         peak = _fit_peak(model, X, target)
-        # measured: 0.02 of X (ridge) and 0.27 (logistic: one partition's scaled rows and
-        # per-row vectors)
-        assert peak < 0.4 * X.nbytes, (type(model).__name__, peak / X.nbytes)
+        # measured: 0.02 of X (ridge), 0.27 (logistic: one partition's scaled rows and
+        # per-row vectors) and HINGE (hinge)
+        assert peak < 0.4 * X.nbytes, (model.loss, peak / X.nbytes)
+        # the same fit on the rows in another order (the hinge's to its tol)
         permuted = rng.permutation(len(y))
         again = clone(model).fit(X[permuted], target[permuted])
-        np.testing.assert_allclose(again.coef_, model.coef_, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(again.coef_, model.coef_, rtol=rtol, atol=1e-12)
 
 
-@pytest.mark.parametrize("params", [{"solver": "gd", "max_iter": 3, "tol": None},
-                                    {"loss": "hinge", "max_iter": 3, "tol": None}])
-def test_a_fit_that_decodes_from_whoever_answered_shuffles_the_samples(params):
-    """Gradient descent, and a kinked loss's Newton steps, decode from whoever answered:
-    under stragglers their partitions are iid samples, a shuffled copy of the data."""
+def test_gradient_descent_under_stragglers_shuffles_the_samples():
+    """Gradient descent decodes from whoever answered: under stragglers its partitions are
+    iid samples, a shuffled copy of the data."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(20_000, 50))
     y = (X @ rng.normal(size=50) > 0).astype(int)
-    model = CodedGradientClassifier(stragglers=0.3, random_state=0, **params)
+    model = CodedGradientClassifier(stragglers=0.3, random_state=0, solver="gd", max_iter=3,
+                                    tol=None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         assert _fit_peak(model, X, y) > X.nbytes
